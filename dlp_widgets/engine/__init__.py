@@ -1,0 +1,1 @@
+"""The engine: builds torch modules from specs and runs them. Imports torch."""

@@ -1,0 +1,1 @@
+"""Exporters: turn specs and trained models into artefacts."""

@@ -1,0 +1,35 @@
+"""The one error type of the spec layer: what went wrong and exactly where."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SpecError(ValueError):
+    """A spec (or part of one) is invalid.
+
+    ``layer`` is the 0-based index into ``model.layers`` (``None`` when the problem is not
+    in a layer); ``param`` names the offending parameter or key; ``path`` is the JSON path
+    to the value (``model.layers[3].params.out_features``). Messages count layer positions
+    from 1, as people do.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        layer: int | None = None,
+        param: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.layer = layer
+        self.param = param
+        self.path = path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer, "param": self.param, "path": self.path, "message": self.message}
+
+    def __repr__(self) -> str:
+        return f"SpecError({self.message!r}, layer={self.layer!r}, param={self.param!r})"

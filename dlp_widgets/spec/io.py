@@ -1,0 +1,65 @@
+"""Reading specs from files and JSON text: safely, with errors that say where."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+from .model import ModelSpec, Spec
+from .shapes import check
+
+MAX_SPEC_BYTES = 10_000_000
+
+
+def parse_json(text: str | bytes, origin: str = "the spec") -> Any:
+    """JSON text to Python values; any failure is a ``SpecError`` naming line and column."""
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError(f"{origin} is larger than {MAX_SPEC_BYTES:,} bytes")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{origin} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise SpecError(f"{origin} is nested too deeply to be a spec") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{origin} is not UTF-8 text") from None
+
+
+def read_json(path: str | Path) -> Any:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise SpecError(f"no such file: {p}") from None
+    except IsADirectoryError:
+        raise SpecError(f"{p} is a folder, not a spec file") from None
+    except OSError as exc:
+        raise SpecError(f"cannot read {p}: {exc.strerror}") from None
+    return parse_json(data, origin=str(p))
+
+
+def load_spec(source: Spec | dict[str, Any] | str | Path, *, check_shapes: bool = True) -> Spec:
+    """A validated ``Spec`` from a ``Spec``, a dict or a path to a JSON file.
+
+    A dict holding only a model (``input_shape`` and ``layers``) is accepted as a spec with
+    default data and training sections.
+    """
+    if isinstance(source, Spec):
+        spec = source
+    else:
+        raw = read_json(source) if isinstance(source, (str, Path)) else source
+        if isinstance(raw, dict) and "input_shape" in raw and "model" not in raw:
+            raw = {"model": raw}
+        spec = Spec.from_dict(raw)
+    if check_shapes:
+        check(spec.model)
+    return spec
+
+
+def load_model_spec(source: ModelSpec | dict[str, Any] | str | Path) -> ModelSpec:
+    if isinstance(source, ModelSpec):
+        check(source)
+        return source
+    return load_spec(source).model

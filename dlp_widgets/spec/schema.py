@@ -1,0 +1,157 @@
+"""The published JSON Schema of spec version 1, generated from the catalogue.
+
+``python -m dlp_widgets.spec.schema`` rewrites ``spec.schema.json`` beside this file; a test
+keeps the two identical. The schema describes structure, types and ranges; what depends on
+shapes (a kernel larger than its image) only ``dlp shapes`` can tell.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+from .catalogue import CATALOGUE
+from .model import LOSSES, MAX_DIM, MAX_LAYERS, OPTIMIZERS, PRECISIONS, SPEC_VERSION, TASKS, TrainingSpec
+from .params import Param
+
+SCHEMA_PATH = pathlib.Path(__file__).with_name("spec.schema.json")
+
+
+def _int(lo: Any, hi: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "integer"}
+    if lo is not None:
+        out["minimum"] = lo
+    if hi is not None:
+        out["maximum"] = hi
+    return out
+
+
+def _param_schema(p: Param) -> dict[str, Any]:
+    if p.kind == "int":
+        s = _int(p.min, p.max)
+    elif p.kind == "float":
+        s = {"type": "number", "minimum": p.min, "maximum": p.max}
+    elif p.kind == "bool":
+        s = {"type": "boolean"}
+    elif p.kind == "choice":
+        s = {"enum": list(p.choices)}
+    elif p.kind == "shape":
+        s = {
+            "oneOf": [_int(p.min, p.max), {"type": "array", "items": _int(p.min, p.max), "minItems": 1, "maxItems": 3}]
+        }
+    else:  # size2, opt_size2, padding
+        pair_of = {"type": "array", "items": _int(p.min, p.max), "minItems": 2, "maxItems": 2}
+        options: list[dict[str, Any]] = [_int(p.min, p.max), pair_of]
+        if p.kind == "padding":
+            options.append({"enum": ["same", "valid"]})
+        s = {"oneOf": options}
+    if p.inferred or p.kind == "opt_size2":
+        s = {"oneOf": [{"type": "null"}, s]}
+    s["description"] = p.help
+    s["default"] = p.default
+    return s
+
+
+def _layer_schema(name: str) -> dict[str, Any]:
+    entry = CATALOGUE[name]
+    return {
+        "type": "object",
+        "description": entry.summary,
+        "properties": {
+            "type": {"const": name},
+            "params": {
+                "type": ["object", "null"],
+                "properties": {p.name: _param_schema(p) for p in entry.params},
+                "additionalProperties": False,
+            },
+        },
+        "required": ["type"],
+        "additionalProperties": False,
+    }
+
+
+def _training_schema() -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for name, (kind, default, lo, hi, help_) in TrainingSpec.fields().items():
+        if kind == "loss":
+            s: dict[str, Any] = {"enum": [*LOSSES, None]}
+        elif kind == "optimizer":
+            s = {"enum": list(OPTIMIZERS)}
+        elif kind == "precision":
+            s = {"enum": list(PRECISIONS)}
+        elif kind == "device":
+            s = {"type": "string", "pattern": "^(auto|cpu|cuda|mps|cuda:[0-9]{1,3})$"}
+        elif kind == "bool":
+            s = {"type": "boolean"}
+        elif kind == "int":
+            s = _int(lo, hi)
+        else:
+            s = {"type": "number", "minimum": lo, "maximum": hi}
+        s["description"] = help_
+        s["default"] = default
+        props[name] = s
+    return {"type": "object", "properties": props, "additionalProperties": False}
+
+
+def json_schema() -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://dlp-widgets.invalid/spec-v1.schema.json",
+        "title": "dlp_widgets spec, version 1",
+        "description": (
+            "A neural network (model), its data and how to train it. Layer types and parameter "
+            "names are those of torch.nn; input sizes (in_features, in_channels, num_features, "
+            "normalized_shape) may be omitted and are inferred."
+        ),
+        "type": "object",
+        "properties": {
+            "version": {"const": SPEC_VERSION},
+            "model": {
+                "type": "object",
+                "properties": {
+                    "input_shape": {
+                        "type": "array",
+                        "items": _int(1, MAX_DIM),
+                        "minItems": 1,
+                        "maxItems": 3,
+                        "description": "one example's shape: [features] or [channels, height, width]",
+                    },
+                    "layers": {
+                        "type": "array",
+                        "maxItems": MAX_LAYERS,
+                        "items": {"oneOf": [{"$ref": f"#/$defs/{name}"} for name in CATALOGUE]},
+                    },
+                },
+                "required": ["input_shape"],
+                "additionalProperties": False,
+            },
+            "data": {
+                "type": ["object", "null"],
+                "properties": {
+                    "source": {
+                        "type": ["string", "null"],
+                        "minLength": 1,
+                        "description": "builtin:NAME, csv:PATH, an http(s) URL, or null when data is passed from Python",
+                    },
+                    "target": {"type": ["string", "null"], "minLength": 1},
+                    "features": {"type": ["array", "null"], "items": {"type": "string"}, "uniqueItems": True},
+                    "task": {"enum": [*TASKS, None]},
+                },
+                "additionalProperties": False,
+            },
+            "training": {"oneOf": [{"type": "null"}, _training_schema()]},
+        },
+        "required": ["model"],
+        "additionalProperties": False,
+        "$defs": {name: _layer_schema(name) for name in CATALOGUE},
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    SCHEMA_PATH.write_text(schema_text(), encoding="utf-8")
+    print(f"wrote {SCHEMA_PATH}")

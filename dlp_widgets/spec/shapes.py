@@ -1,0 +1,181 @@
+"""Shape and parameter-count inference for a whole model, without a forward pass.
+
+``infer`` takes a ``ModelSpec`` or raw JSON for one, so the builder can call it on every
+edit: each layer is validated on its own (so every broken layer shows its own error) and
+shapes flow from the input until the first layer that cannot accept what it receives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+from typing import Any
+
+from . import catalogue
+from .errors import SpecError
+from .model import MAX_LAYERS, LayerSpec, ModelSpec, parse_input_shape, parse_layer
+from .params import _describe
+from .rules import MAX_VALUES_PER_EXAMPLE, ShapeError, Where, fmt_shape
+
+
+@dataclass
+class LayerInfo:
+    type: Any
+    output_shape: tuple[int, ...] | None = None
+    params: int | None = None
+    error: SpecError | None = None
+    warning: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": self.type if isinstance(self.type, str) else None,
+            "output_shape": list(self.output_shape) if self.output_shape is not None else None,
+            "params": self.params,
+        }
+        if self.error is not None:
+            out["error"] = self.error.to_dict()
+        if self.warning is not None:
+            out["warning"] = self.warning
+        return out
+
+
+@dataclass
+class ShapeReport:
+    input_shape: tuple[int, ...] | None
+    layers: list[LayerInfo] = field(default_factory=list)
+    errors: list[SpecError] = field(default_factory=list)
+    model_error: SpecError | None = None  # a problem outside any layer (input_shape, layers list)
+
+    @property
+    def ok(self) -> bool:
+        return self.model_error is None and not self.errors
+
+    @property
+    def error(self) -> SpecError | None:
+        """The first error: the model's own, else the one at the lowest layer index."""
+        if self.model_error is not None:
+            return self.model_error
+        return self.errors[0] if self.errors else None
+
+    @property
+    def total_params(self) -> int:
+        return sum(info.params or 0 for info in self.layers)
+
+    @property
+    def output_shape(self) -> tuple[int, ...] | None:
+        if not self.ok:
+            return None
+        return self.layers[-1].output_shape if self.layers else self.input_shape
+
+    @property
+    def warnings(self) -> list[str]:
+        return [info.warning for info in self.layers if info.warning]
+
+    def raise_for_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "input_shape": list(self.input_shape) if self.input_shape else None,
+            "layers": [info.to_dict() for info in self.layers],
+            "total_params": self.total_params,
+            "output_shape": list(self.output_shape) if self.output_shape is not None else None,
+        }
+        if self.error is not None:
+            out["error"] = self.error.to_dict()
+        return out
+
+
+def _parse_lenient(raw: Any) -> tuple[tuple[int, ...] | None, list[Any], SpecError | None]:
+    if not isinstance(raw, dict):
+        return None, [], SpecError(f"model must be an object, not {_describe(raw)}", path="model")
+    for key in raw:
+        if key not in ("input_shape", "layers"):
+            name = key if isinstance(key, str) else repr(key)
+            return (
+                None,
+                [],
+                SpecError(f'model has an unknown key "{name[:40]}" (allowed: input_shape, layers)', path="model"),
+            )
+    layers = raw.get("layers", [])
+    if not isinstance(layers, list):
+        return None, [], SpecError(f"model.layers must be a list, not {_describe(layers)}", path="model.layers")
+    if len(layers) > MAX_LAYERS:
+        return (
+            None,
+            [],
+            SpecError(f"model has {len(layers):,} layers; at most {MAX_LAYERS:,} are allowed", path="model.layers"),
+        )
+    try:
+        shape = parse_input_shape(raw.get("input_shape"))
+    except SpecError as exc:
+        return None, layers, exc
+    return shape, layers, None
+
+
+def infer(model: ModelSpec | dict[str, Any] | Any) -> ShapeReport:
+    """Every layer's output shape and trainable-parameter count, and every error."""
+    if isinstance(model, ModelSpec):
+        shape: tuple[int, ...] | None = model.input_shape
+        raw_layers: list[Any] = model.layers
+        model_error = None
+    else:
+        shape, raw_layers, model_error = _parse_lenient(model)
+    report = ShapeReport(input_shape=shape, model_error=model_error)
+    prev: tuple[str, int] | None = None  # the layer that produced `shape`, for messages
+    for index, raw in enumerate(raw_layers):
+        if isinstance(raw, dict):
+            info = LayerInfo(type=raw.get("type"))
+            try:
+                layer = parse_layer(raw, index)
+            except SpecError as exc:
+                info.error = exc
+                report.errors.append(exc)
+                report.layers.append(info)
+                shape = None
+                continue
+        elif isinstance(raw, LayerSpec):
+            layer = raw
+            info = LayerInfo(type=raw.type)
+        else:
+            info = LayerInfo(type=None)
+            try:
+                layer = parse_layer(raw, index)  # raises the right message for any other value
+            except SpecError as exc:
+                info.error = exc
+                report.errors.append(exc)
+            report.layers.append(info)
+            shape = None
+            continue
+        report.layers.append(info)
+        if shape is None:
+            continue  # an earlier layer broke the chain: nothing to check this one against
+        entry = catalogue.CATALOGUE[layer.type]
+        where = Where(layer.type, index, prev, shape)
+        try:
+            params = {**entry.defaults(), **layer.params} if layer.params else entry.defaults()
+            out, n_params, warning = entry.rule(params, shape, where)
+            if prod(out) > MAX_VALUES_PER_EXAMPLE:
+                raise ShapeError(
+                    f"{where.layer} would produce {fmt_shape(out)}, more than "
+                    f"{MAX_VALUES_PER_EXAMPLE:,} values per example."
+                )
+        except ShapeError as exc:
+            path = f"model.layers[{index}]" + (f".params.{exc.param}" if exc.param else "")
+            err = SpecError(exc.message, layer=index, param=exc.param, path=path)
+            info.error = err
+            report.errors.append(err)
+            shape = None
+            continue
+        info.output_shape, info.params, info.warning = out, n_params, warning
+        shape = out
+        prev = (layer.type, index)
+    return report
+
+
+def check(model: ModelSpec) -> ShapeReport:
+    """Infer and raise the first error: for code that needs a model that will build."""
+    report = infer(model)
+    report.raise_for_error()
+    return report

@@ -1,0 +1,44 @@
+"""``ModelSummary``: a model's layers with their output shapes and parameter counts, live.
+
+Like torchinfo, but from the spec alone: no forward pass and no input tensor needed.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..spec import ModelSpec, infer
+
+STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
+
+
+class ModelSummary(anywidget.AnyWidget):
+    _esm = STATIC / "summary.js"
+    _css = STATIC / "summary.css"
+
+    # The model spec is edited in Python; the report is what the browser draws.
+    spec = traitlets.Dict().tag(sync=False)
+    report = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, model: ModelSpec | dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if model is not None:
+            self.spec = model.to_dict() if isinstance(model, ModelSpec) else model
+
+    @traitlets.observe("spec")
+    def _update_report(self, change: dict[str, Any]) -> None:
+        self.report = infer(change["new"]).to_dict()
+
+    @classmethod
+    def from_torch(cls, module: Any, input_shape: list[int] | tuple[int, ...]) -> ModelSummary:
+        from ..engine.build import from_torch
+
+        return cls(from_torch(module, input_shape))
+
+    @property
+    def ok(self) -> bool:
+        return "error" not in self.report

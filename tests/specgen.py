@@ -1,0 +1,131 @@
+"""Hypothesis strategies that generate model specs: mostly valid ones (layers picked to
+suit the current rank) with natural shape errors mixed in (windows larger than the image,
+mismatched explicit input sizes, a Conv2d after a Flatten)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+IMAGE_LAYERS = ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d"]
+ANY_LAYERS = [
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "SiLU",
+    "Tanh",
+    "Sigmoid",
+    "Softmax",
+    "LogSoftmax",
+    "Dropout",
+    "LayerNorm",
+    "Identity",
+]
+FLAT_LAYERS = ["Linear", "BatchNorm1d"]
+
+size2 = lambda lo, hi: st.one_of(st.integers(lo, hi), st.lists(st.integers(lo, hi), min_size=2, max_size=2))  # noqa: E731
+
+
+def _maybe(strategy):
+    return st.one_of(st.just(None), strategy)
+
+
+@st.composite
+def layer_params(draw, kind: str, rank: int, shape_hint: list[int]):
+    p: dict = {}
+    if kind == "Linear":
+        p["out_features"] = draw(st.integers(1, 16))
+        if draw(st.integers(0, 5)) == 0:
+            p["in_features"] = draw(st.one_of(st.just(shape_hint[-1]), st.integers(1, 64)))
+        if draw(st.booleans()):
+            p["bias"] = draw(st.booleans())
+    elif kind == "Conv2d":
+        p["out_channels"] = draw(st.sampled_from([1, 2, 4, 6, 8]))
+        p["kernel_size"] = draw(size2(1, 5))
+        p["stride"] = draw(size2(1, 3))
+        p["padding"] = draw(st.one_of(size2(0, 2), st.sampled_from(["same", "valid"])))
+        p["dilation"] = draw(size2(1, 2))
+        p["groups"] = draw(st.sampled_from([1, 1, 1, 2]))
+        p["bias"] = draw(st.booleans())
+        p["padding_mode"] = draw(st.sampled_from(["zeros", "zeros", "reflect", "replicate", "circular"]))
+        if draw(st.integers(0, 6)) == 0:
+            p["in_channels"] = draw(st.integers(1, 4))
+    elif kind in ("MaxPool2d", "AvgPool2d"):
+        p["kernel_size"] = draw(size2(1, 4))
+        stride = draw(_maybe(size2(1, 3)))
+        if stride is not None:
+            p["stride"] = stride
+        p["padding"] = draw(size2(0, 2))
+        p["ceil_mode"] = draw(st.booleans())
+        if kind == "MaxPool2d":
+            p["dilation"] = draw(size2(1, 2))
+        else:
+            p["count_include_pad"] = draw(st.booleans())
+    elif kind == "AdaptiveAvgPool2d":
+        p["output_size"] = draw(size2(1, 4))
+    elif kind in ("BatchNorm1d", "BatchNorm2d"):
+        p["affine"] = draw(st.booleans())
+        p["eps"] = draw(st.sampled_from([1e-5, 1e-3]))
+        p["momentum"] = draw(st.sampled_from([0.1, 0.01]))
+        if draw(st.integers(0, 6)) == 0:
+            p["num_features"] = draw(st.one_of(st.just(shape_hint[0]), st.integers(1, 8)))
+    elif kind == "LayerNorm":
+        choice = draw(st.integers(0, 3))
+        if choice == 1:
+            p["normalized_shape"] = shape_hint[-1]
+        elif choice == 2:
+            k = draw(st.integers(1, len(shape_hint)))
+            p["normalized_shape"] = shape_hint[len(shape_hint) - k :]
+        elif choice == 3:
+            p["normalized_shape"] = draw(st.integers(1, 8))
+        p["elementwise_affine"] = draw(st.booleans())
+        p["bias"] = draw(st.booleans())
+    elif kind in ("Softmax", "LogSoftmax"):
+        p["dim"] = draw(st.integers(-rank - 1, rank))
+    elif kind == "Flatten":
+        if draw(st.booleans()):
+            p["start_dim"] = draw(st.integers(1, max(1, rank)))
+            p["end_dim"] = draw(st.integers(-rank, -1))
+    elif kind == "LeakyReLU":
+        p["negative_slope"] = draw(st.floats(0, 1))
+    elif kind == "ELU":
+        p["alpha"] = draw(st.floats(0.1, 2))
+    elif kind == "GELU":
+        p["approximate"] = draw(st.sampled_from(["none", "tanh"]))
+    elif kind in ("Dropout", "Dropout2d"):
+        p["p"] = draw(st.floats(0, 1))
+    return p
+
+
+@st.composite
+def model_specs(draw, max_layers: int = 8):
+    image = draw(st.booleans())
+    if image:
+        shape = [draw(st.integers(1, 4)), draw(st.integers(4, 32)), draw(st.integers(4, 32))]
+    else:
+        shape = [draw(st.integers(1, 20))]
+    rank = len(shape)
+    hint = list(shape)
+    layers = []
+    for _ in range(draw(st.integers(1, max_layers))):
+        if rank == 3:
+            pool = IMAGE_LAYERS * 2 + ANY_LAYERS + ["Flatten"] * 2 + ["Linear"]
+        else:
+            pool = FLAT_LAYERS * 3 + ANY_LAYERS + (["Conv2d"] if draw(st.integers(0, 9)) == 0 else [])
+        kind = draw(st.sampled_from(pool))
+        params = draw(layer_params(kind, rank, hint))
+        layers.append({"type": kind, "params": params} if params else {"type": kind})
+        if kind == "Flatten":  # steering only: the oracle decides what is right
+            rank, hint = 1, [max(1, _prod(hint))]
+        elif kind == "Linear":
+            hint = hint[:-1] + [params["out_features"]]
+        elif kind == "Conv2d":
+            hint = [params["out_channels"]] + hint[1:]
+    return {"input_shape": shape, "layers": layers}
+
+
+def _prod(xs):
+    out = 1
+    for x in xs:
+        out *= x
+    return out

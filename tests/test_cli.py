@@ -1,0 +1,107 @@
+"""The ``dlp`` command: JSON out, exit 2 and a clear error on bad input, never a traceback."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dlp_widgets.spec import infer
+from test_shapes_oracle import LENET5, ORIGINAL_IMAGE_BROKEN
+from test_spec_validation import EXAMPLE
+from torch_oracle import run_layers
+
+DLP = [sys.executable, "-m", "dlp_widgets.cli"]
+
+
+def dlp(*args, stdin=None):
+    return subprocess.run([*DLP, *args], capture_output=True, text=True, input=stdin, timeout=120)
+
+
+def test_shapes_of_a_model_only_spec(tmp_path):
+    path = tmp_path / "lenet.json"
+    path.write_text(json.dumps({"model": LENET5}))
+    out = dlp("shapes", str(path))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    torch_layers, _ = run_layers(LENET5)
+    assert [(tuple(layer["output_shape"]), layer["params"]) for layer in result["layers"]] == torch_layers
+    assert result["total_params"] == 61_706
+    assert result["layers"][0] == {"type": "Conv2d", "output_shape": [6, 28, 28], "params": 156}
+
+
+def test_shapes_of_a_whole_spec_from_stdin():
+    out = dlp("shapes", "-", stdin=json.dumps(EXAMPLE))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["layers"][-1]["output_shape"] == [10]
+
+
+def test_shapes_error_exits_2_with_layer_and_param(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps({"model": ORIGINAL_IMAGE_BROKEN}))
+    out = dlp("shapes", str(path))
+    assert out.returncode == 2
+    error = json.loads(out.stdout)["error"]
+    assert error["layer"] == 3 and error["param"] == "in_features"
+    assert error["message"] == infer(ORIGINAL_IMAGE_BROKEN).error.message
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("{not json", "not valid JSON"),
+        ("[" * 50_000, "nested too deeply|not valid JSON"),
+        (
+            '{"model": {"input_shape": [4], "layers": [{"type": "Linear", "params": {"out_features": "ten"}}]}}',
+            'out_features must be a whole number, not the text "ten"',
+        ),
+        ('{"model": {"input_shape": [4]}, "training": {"lr": -1}}', "training.lr must be between"),
+        ('{"model": {"input_shape": []}}', "input_shape must list 1 to 3 sizes"),
+        ("\xff\xfe", "not valid JSON|UTF-8"),
+    ],
+)
+def test_bad_files_exit_2_with_a_message(tmp_path, content, words):
+    import re
+
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="latin-1")
+    out = dlp("shapes", str(path))
+    assert out.returncode == 2, out
+    assert re.search(words, json.loads(out.stdout)["error"]["message"])
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_file_and_usage_errors():
+    out = dlp("shapes", "/nonexistent/spec.json")
+    assert out.returncode == 2 and "no such file" in json.loads(out.stdout)["error"]["message"]
+    out = dlp("frobnicate")
+    assert out.returncode == 2 and "invalid choice" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_code_prints_runnable_source(tmp_path):
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(EXAMPLE))
+    out = dlp("code", str(path))
+    assert out.returncode == 0, out.stderr
+    assert "nn.Conv2d(1, 6, 5, padding=2),  # -> [6, 28, 28]" in out.stdout
+    script = tmp_path / "model.py"
+    script.write_text(out.stdout + "\nimport torch\nprint(tuple(model(torch.zeros(2, 1, 28, 28)).shape))\n")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "(2, 10)"
+
+
+def test_installed_entry_point_works():
+    import shutil
+
+    exe = shutil.which("dlp", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert exe, "the dlp console script is installed with the package"
+    out = subprocess.run(
+        [exe, "shapes", "-"],
+        input=json.dumps({"model": {"input_shape": [4], "layers": [{"type": "Linear"}]}}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0 and json.loads(out.stdout)["total_params"] == 50

@@ -1,0 +1,34 @@
+"""The published JSON Schema: in sync with the catalogue, and agreeing with the validator."""
+
+import jsonschema
+from hypothesis import given, settings
+
+from dlp_widgets.spec import infer
+from dlp_widgets.spec.schema import SCHEMA_PATH, json_schema, schema_text
+from specgen import model_specs
+from test_spec_validation import EXAMPLE
+
+
+def test_published_schema_is_up_to_date():
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text(), "run: python -m dlp_widgets.spec.schema"
+
+
+def test_schema_is_a_valid_schema_and_accepts_the_example():
+    jsonschema.Draft202012Validator.check_schema(json_schema())
+    jsonschema.validate(EXAMPLE, json_schema())
+
+
+@settings(max_examples=150)
+@given(model_specs())
+def test_schema_accepts_what_the_validator_accepts(model):
+    if infer(model).ok:
+        jsonschema.validate({"model": model}, json_schema())
+
+
+def test_schema_refuses_unknown_keys_and_types():
+    validator = jsonschema.Draft202012Validator(json_schema())
+    assert not validator.is_valid({"model": {"input_shape": [4], "layers": [{"type": "Nope"}]}})
+    assert not validator.is_valid(
+        {"model": {"input_shape": [4], "layers": [{"type": "Linear", "params": {"units": 3}}]}}
+    )
+    assert not validator.is_valid({"model": {"input_shape": [4]}, "extra": 1})

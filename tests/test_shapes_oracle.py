@@ -1,0 +1,135 @@
+"""Shape and parameter inference against the oracle: torch running a forward pass."""
+
+import pytest
+from hypothesis import given, settings
+
+from dlp_widgets.spec import infer
+from specgen import model_specs
+from torch_oracle import run_layers
+
+LENET5 = {
+    "input_shape": [1, 28, 28],
+    "layers": [
+        {"type": "Conv2d", "params": {"out_channels": 6, "kernel_size": 5, "padding": 2}},
+        {"type": "Tanh"},
+        {"type": "AvgPool2d", "params": {"kernel_size": 2}},
+        {"type": "Conv2d", "params": {"out_channels": 16, "kernel_size": 5, "padding": 0}},
+        {"type": "Tanh"},
+        {"type": "AvgPool2d", "params": {"kernel_size": 2}},
+        {"type": "Flatten"},
+        {"type": "Linear", "params": {"out_features": 120}},
+        {"type": "Tanh"},
+        {"type": "Linear", "params": {"out_features": 84}},
+        {"type": "Tanh"},
+        {"type": "Linear", "params": {"out_features": 10}},
+    ],
+}
+
+
+def _vgg_block(channels):
+    return [
+        {"type": "Conv2d", "params": {"out_channels": channels, "kernel_size": 3, "padding": 1}},
+        {"type": "BatchNorm2d"},
+        {"type": "ReLU"},
+        {"type": "Conv2d", "params": {"out_channels": channels, "kernel_size": 3, "padding": "same"}},
+        {"type": "BatchNorm2d"},
+        {"type": "ReLU"},
+        {"type": "MaxPool2d", "params": {"kernel_size": 2, "stride": 2}},
+    ]
+
+
+VGG_STYLE = {
+    "input_shape": [3, 32, 32],
+    "layers": _vgg_block(16)
+    + _vgg_block(32)
+    + _vgg_block(64)
+    + [
+        {"type": "AdaptiveAvgPool2d", "params": {"output_size": 1}},
+        {"type": "Flatten"},
+        {"type": "Dropout", "params": {"p": 0.3}},
+        {"type": "Linear", "params": {"out_features": 10}},
+    ],
+}
+
+# The original app's default models, written in this spec (its Softmax/Sigmoid endings kept).
+ORIGINAL_TABULAR = {
+    "input_shape": [4],
+    "layers": [
+        {"type": "Linear", "params": {"in_features": 4, "out_features": 10}},
+        {"type": "ReLU"},
+        {"type": "Linear", "params": {"in_features": 10, "out_features": 3}},
+        {"type": "Softmax", "params": {"dim": -1}},
+    ],
+}
+ORIGINAL_IMAGE_FIXED = {  # its image default with the Linear sized to what actually arrives
+    "input_shape": [1, 32, 32],
+    "layers": [
+        {
+            "type": "Conv2d",
+            "params": {"in_channels": 1, "out_channels": 5, "kernel_size": 3, "stride": 1, "padding": 1},
+        },
+        {"type": "MaxPool2d", "params": {"kernel_size": 3, "stride": 1}},
+        {"type": "Flatten"},
+        {"type": "Linear", "params": {"out_features": 10}},
+        {"type": "Sigmoid"},
+    ],
+}
+ORIGINAL_IMAGE_BROKEN = {  # exactly as shipped: Linear(500, 10) after 4,500 values
+    "input_shape": [1, 32, 32],
+    "layers": ORIGINAL_IMAGE_FIXED["layers"][:3]
+    + [{"type": "Linear", "params": {"in_features": 500, "out_features": 10}}, {"type": "Sigmoid"}],
+}
+
+
+def assert_agrees_with_torch(model: dict) -> None:
+    report = infer(model)
+    torch_layers, torch_fail = run_layers(model)
+    ours_fail = report.error.layer if report.error is not None else None
+    assert ours_fail == torch_fail, (model, report.error)
+    for info, (shape, n_params) in zip(report.layers, torch_layers, strict=False):
+        assert info.output_shape == shape, (model, info)
+        assert info.params == n_params, (model, info)
+    if report.ok:
+        assert report.total_params == sum(n for _, n in torch_layers)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [LENET5, VGG_STYLE, ORIGINAL_TABULAR, ORIGINAL_IMAGE_FIXED],
+    ids=["lenet5", "vgg-style", "original-tabular", "original-image-fixed"],
+)
+def test_hand_picked_models_match_torch(model):
+    report = infer(model)
+    assert report.ok, report.error
+    assert_agrees_with_torch(model)
+
+
+def test_lenet5_figures():
+    report = infer(LENET5)
+    assert report.layers[6].output_shape == (400,)
+    assert report.total_params == 61_706  # the classic LeNet-5 count
+
+
+def test_original_image_default_is_refused_at_the_linear_layer():
+    report = infer(ORIGINAL_IMAGE_BROKEN)
+    assert report.error.layer == 3 and report.error.param == "in_features"
+    assert "Linear at position 4" in report.error.message
+    assert "4,500 values per example" in report.error.message
+    assert_agrees_with_torch(ORIGINAL_IMAGE_BROKEN)
+
+
+_seen = {"valid": 0, "invalid": 0}
+
+
+@settings(max_examples=600)
+@given(model_specs())
+def test_generated_specs_match_torch(model):
+    report = infer(model)
+    _seen["valid" if report.ok else "invalid"] += 1
+    assert_agrees_with_torch(model)
+
+
+def test_generator_covered_both_kinds():
+    # runs after the property test in file order: hundreds of valid specs, and invalid ones
+    assert _seen["valid"] >= 200, _seen
+    assert _seen["invalid"] >= 50, _seen

@@ -1,0 +1,251 @@
+"""The validator: exact errors for hand-picked mistakes, and a fuzz test that malformed
+input always gives a SpecError and never any other exception."""
+
+import copy
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlp_widgets.spec import CATALOGUE, Spec, SpecError, infer, load_spec, parse_json
+from specgen import model_specs
+
+EXAMPLE = {
+    "version": 1,
+    "model": {
+        "input_shape": [1, 28, 28],
+        "layers": [
+            {"type": "Conv2d", "params": {"out_channels": 6, "kernel_size": 5, "padding": 2}},
+            {"type": "ReLU"},
+            {"type": "MaxPool2d", "params": {"kernel_size": 2}},
+            {"type": "Flatten"},
+            {"type": "Linear", "params": {"out_features": 10}},
+        ],
+    },
+    "data": {"source": "builtin:digits", "target": None, "features": None, "task": "classification"},
+    "training": {
+        "loss": "CrossEntropyLoss",
+        "optimizer": "Adam",
+        "lr": 0.001,
+        "epochs": 10,
+        "batch_size": 64,
+        "test_size": 0.2,
+        "shuffle": True,
+        "seed": 0,
+        "device": "auto",
+    },
+}
+
+
+def error_of(raw) -> SpecError:
+    with pytest.raises(SpecError) as info:
+        load_spec(raw)
+    return info.value
+
+
+def with_layer(index, layer):
+    spec = copy.deepcopy(EXAMPLE)
+    spec["model"]["layers"][index] = layer
+    return spec
+
+
+def test_example_from_the_issue_is_valid():
+    spec = load_spec(EXAMPLE)
+    assert spec.training.lr == 0.001 and spec.data.source == "builtin:digits"
+    assert infer(spec.model).output_shape == (10,)
+
+
+@pytest.mark.parametrize(
+    "layer, param, words",
+    [
+        ({"type": "Linear", "params": {"out_features": 0}}, "out_features", "between 1 and 100,000"),
+        ({"type": "Linear", "params": {"out_features": "10"}}, "out_features", 'not the text "10"'),
+        ({"type": "Linear", "params": {"out_features": True}}, "out_features", "whole number"),
+        ({"type": "Linear", "params": {"out_features": 2.5}}, "out_features", "whole number"),
+        ({"type": "Linear", "params": {"out_features": 10**100}}, "out_features", "between 1 and"),
+        ({"type": "Linear", "params": {"out_feature": 3}}, "out_feature", 'Did you mean "out_features"'),
+        ({"type": "Dropout", "params": {"p": 1.5}}, "p", "between 0 and 1"),
+        ({"type": "Dropout", "params": {"p": math.nan}}, "p", "finite"),
+        ({"type": "Conv2d", "params": {"kernel_size": [3, 3, 3]}}, "kernel_size", "list of 3"),
+        ({"type": "Conv2d", "params": {"padding": "full"}}, "padding", '"same"'),
+        ({"type": "GELU", "params": {"approximate": "fast"}}, "approximate", '"none", "tanh"'),
+    ],
+)
+def test_param_errors_name_layer_and_param(layer, param, words):
+    err = error_of(with_layer(4, layer))
+    assert err.layer == 4 and err.param == param
+    assert words in err.message
+    assert "position 5" in err.message
+
+
+def test_unknown_layer_type_suggests_a_name():
+    err = error_of(with_layer(1, {"type": "Relu"}))
+    assert err.layer == 1 and 'unknown layer type "Relu"' in err.message and '"ReLU"' in err.message
+
+
+def test_unknown_keys_are_errors_everywhere():
+    spec = copy.deepcopy(EXAMPLE)
+    spec["training"]["learning_rate"] = 0.1
+    assert "learning_rate" in error_of(spec).message
+    spec = copy.deepcopy(EXAMPLE)
+    spec["extra"] = 1
+    assert "extra" in error_of(spec).message
+    spec = copy.deepcopy(EXAMPLE)
+    spec["model"]["layers"][0]["name"] = "conv"
+    assert error_of(spec).layer == 0
+
+
+def test_shape_errors_explain_what_arrives():
+    spec = copy.deepcopy(EXAMPLE)
+    spec["model"]["layers"].insert(4, {"type": "Conv2d"})  # a Conv2d after the Flatten
+    err = error_of(spec)
+    assert err.layer == 4
+    assert "Conv2d at position 5 needs an image-shaped input" in err.message
+    assert "Flatten at position 4 produces [1176]" in err.message
+
+
+def test_kernel_too_large_names_kernel_size():
+    err = error_of(
+        {
+            "model": {
+                "input_shape": [1, 4, 4],
+                "layers": [{"type": "Conv2d", "params": {"kernel_size": 7, "padding": 0}}],
+            }
+        }
+    )
+    assert err.layer == 0 and err.param == "kernel_size" and "does not fit" in err.message
+
+
+def test_training_errors_name_the_field():
+    for key, value, words in [
+        ("lr", 0, "between"),
+        ("lr", "fast", "a number"),
+        ("epochs", 1.5, "whole number"),
+        ("optimizer", "adam", "Adam"),
+        ("device", "gpu", "cuda"),
+        ("test_size", 1, "between"),
+    ]:
+        spec = copy.deepcopy(EXAMPLE)
+        spec["training"][key] = value
+        err = error_of(spec)
+        assert err.param == key and words in err.message, (key, err.message)
+
+
+def test_target_cannot_be_a_feature():
+    spec = copy.deepcopy(EXAMPLE)
+    spec["data"].update(target="price", features=["size", "price"])
+    assert 'column "price" is the target' in error_of(spec).message
+
+
+def test_every_layer_is_valid_with_its_defaults():
+    for name, entry in CATALOGUE.items():
+        shape = [3, 16, 16] if entry.kinds == ("image",) else [12]
+        report = infer({"input_shape": shape, "layers": [{"type": name}]})
+        assert report.ok, (name, report.error)
+
+
+def test_all_layer_errors_are_reported_for_the_builder():
+    report = infer(
+        {
+            "input_shape": [4],
+            "layers": [{"type": "Linear", "params": {"out_features": -1}}, {"type": "ReLU"}, {"type": "Nope"}],
+        }
+    )
+    assert [e.layer for e in report.errors] == [0, 2]
+    assert report.layers[1].output_shape is None  # nothing to infer after a broken layer
+
+
+def test_deeply_nested_json_text_is_a_spec_error():
+    with pytest.raises(SpecError, match="nested too deeply|not valid JSON"):
+        parse_json("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(SpecError, match="line 1, column"):
+        parse_json('{"model": ')
+
+
+# ---------------------------------------------------------------- fuzz
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20)
+    | st.sampled_from([10**400, -(10**400), 1e308, -0.0, "same", "3", "ReLU", "Linear"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=12)
+            | st.sampled_from(
+                ["type", "params", "model", "layers", "input_shape", "out_features", "kernel_size", "padding"]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _paths(v, (*prefix, i))
+
+
+def _replace(value, path, new):
+    if not path:
+        return new
+    out = copy.copy(value)
+    out[path[0]] = _replace(value[path[0]], path[1:], new)
+    return out
+
+
+def _deep(n):
+    v = []
+    for _ in range(n):
+        v = [v]
+    return v
+
+
+def _validate_everything(raw):
+    try:
+        spec = load_spec(raw)
+    except SpecError as exc:
+        assert exc.message and isinstance(exc.to_dict(), dict)
+        json.dumps(exc.to_dict())  # errors are JSON-serialisable for the CLI and the browser
+        return None
+    json.dumps(spec.to_dict())
+    return spec
+
+
+@settings(max_examples=400)
+@given(json_values)
+def test_fuzz_arbitrary_values_never_crash(raw):
+    _validate_everything(raw)
+    _validate_everything({"model": raw})
+    _validate_everything({"model": {"input_shape": [4], "layers": raw}})
+    infer(raw)  # the builder's lenient path never raises
+
+
+@settings(max_examples=600)
+@given(st.data())
+def test_fuzz_mutated_specs_never_crash(data):
+    base = {"version": 1, "model": data.draw(model_specs()), "data": EXAMPLE["data"], "training": EXAMPLE["training"]}
+    path = data.draw(st.sampled_from(list(_paths(base))))
+    new = data.draw(json_values | st.just(_deep(5000)) | st.just(list(range(5000))))
+    mutated = _replace(base, path, new)
+    _validate_everything(mutated)
+    infer(mutated.get("model") if isinstance(mutated, dict) else mutated)
+
+
+def test_spec_round_trips_through_json():
+    spec = load_spec(EXAMPLE)
+    again = Spec.from_dict(json.loads(json.dumps(spec.to_dict())))
+    assert again == spec
+    assert again.to_dict() == spec.to_dict()
