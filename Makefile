@@ -50,6 +50,7 @@ test: setup $(CHROMIUM) lint
 
 bench: setup
 	$(BIN)/python benchmarks/shape_inference.py
+	$(BIN)/python benchmarks/csv_to_tensors.py
 
 clean:
 	rm -rf $(VENV) js/node_modules dlp_widgets/static/*.js dlp_widgets/static/*.css tests/artifacts

@@ -63,6 +63,25 @@ def cmd_code(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    from .data import summarize
+
+    summary = summarize(
+        args.source,
+        target=args.target,
+        features=args.feature or None,
+        task=args.task,
+        images=args.images,
+        max_bytes=int(args.max_mb * 2**20),
+        timeout=args.timeout,
+    )
+    if not args.thumbnails:
+        for example in summary.get("examples", []) if summary.get("kind") == "image" else []:
+            example.pop("png", None)
+    print(json.dumps(summary, indent=None if args.compact else 2, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dlp", description="Deep Learning Playground: specs, shapes, code and training.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -73,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("code", help="the PyTorch source that builds the model")
     p.add_argument("spec", help="spec or model JSON file ('-' reads standard input)")
     p.set_defaults(func=cmd_code)
+    p = sub.add_parser("data", help="a summary of a data source, as JSON")
+    p.add_argument("source", help="builtin:NAME, csv:PATH, a CSV path or http(s) URL, folder:PATH, zip:PATH")
+    p.add_argument("--target", help="the column to predict")
+    p.add_argument("--feature", action="append", help="a feature column (repeat; default: all but the target)")
+    p.add_argument("--task", choices=["classification", "regression"], help="override the detected task")
+    p.add_argument("--images", action="store_true", help="treat builtin:digits as 8×8 images")
+    p.add_argument("--max-mb", type=float, default=200.0, help="download size limit in MB (default 200)")
+    p.add_argument("--timeout", type=float, default=30.0, help="download timeout in seconds (default 30)")
+    p.add_argument("--thumbnails", action="store_true", help="include example images as PNG data URLs")
+    p.add_argument("--compact", action="store_true", help="one line of JSON")
+    p.set_defaults(func=cmd_data)
     return parser
 
 
@@ -83,6 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         return func(args)
     except SpecError as exc:
         print(json.dumps({"error": {"layer": exc.layer, "param": exc.param, "message": exc.message}}))
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # data errors are imported lazily, with the data layer
+        from .data.errors import DataError
+
+        if not isinstance(exc, DataError):
+            raise
+        print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -32,3 +32,16 @@ def test_schema_refuses_unknown_keys_and_types():
         {"model": {"input_shape": [4], "layers": [{"type": "Linear", "params": {"units": 3}}]}}
     )
     assert not validator.is_valid({"model": {"input_shape": [4]}, "extra": 1})
+
+
+def test_schema_accepts_image_transforms():
+    spec = {"model": {"input_shape": [1, 16, 16]}, "data": {"source": "builtin:digits", "transforms": {
+        "train": [{"type": "Resize", "params": {"size": [16, 16]}}, {"type": "RandomRotation", "params": {"degrees": 10}},
+                  {"type": "Normalize", "params": {"mean": [0.5], "std": [0.25]}}],
+        "test": [{"type": "Resize", "params": {"size": [16, 16]}}]}}}
+    from dlp_widgets.spec import load_spec
+
+    load_spec(spec)
+    jsonschema.validate(spec, json_schema())
+    spec["data"]["transforms"]["test"].append({"type": "Blur"})
+    assert not jsonschema.Draft202012Validator(json_schema()).is_valid(spec)

@@ -240,11 +240,12 @@ class DataSpec:
     target: str | None = None
     features: list[str] | None = None
     task: str | None = None  # None: detected from the target
+    transforms: dict[str, list[dict[str, Any]]] | None = None  # images: {"train": [...], "test": [...]}
 
     @classmethod
     def from_dict(cls, raw: Any) -> DataSpec:
         raw = _require_object(raw, "data", "data")
-        _check_keys(raw, ("source", "target", "features", "task"), "data", "data")
+        _check_keys(raw, ("source", "target", "features", "task", "transforms"), "data", "data")
         out = cls()
         for key in ("source", "target"):
             value = raw.get(key)
@@ -281,10 +282,20 @@ class DataSpec:
                 param="task",
             )
         out.task = task
+        transforms = raw.get("transforms")
+        if transforms is not None:
+            from .transforms import parse_transforms
+
+            transforms = _require_object(transforms, "data.transforms", "data.transforms")
+            _check_keys(transforms, ("train", "test"), "data.transforms", "data.transforms")
+            out.transforms = {split: parse_transforms(transforms.get(split, []), split) for split in ("train", "test")}
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "target": self.target, "features": self.features, "task": self.task}
+        out = {"source": self.source, "target": self.target, "features": self.features, "task": self.task}
+        if self.transforms is not None:
+            out["transforms"] = self.transforms
+        return out
 
 
 # name -> (kind, default, min, max, help); kinds as in params.py plus "choice" sets below

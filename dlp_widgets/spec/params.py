@@ -21,6 +21,7 @@ KIND_WORDS = {
     "padding": 'a whole number, a pair [height, width], "same" or "valid"',
     "opt_size2": "null, a whole number or a pair [height, width]",
     "shape": "a whole number or a list of whole numbers",
+    "floats": "a list of numbers",
 }
 
 _MISSING = object()
@@ -171,6 +172,13 @@ def _check_shape(p: Param, value: Any) -> int | list[int]:
     raise ParamError(f"{p.name} must be {KIND_WORDS['shape']}, not {_describe(value)}")
 
 
+def _check_floats(p: Param, value: Any) -> list[float]:
+    if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= 4:
+        raise ParamError(f"{p.name} must be a list of 1 to 4 numbers, not {_describe(value)}")
+    item = Param(f"each value of {p.name}", "float", None, "", p.min, p.max)
+    return [_check_float(item, v) for v in value]
+
+
 _CHECKERS = {
     "int": _check_int,
     "float": _check_float,
@@ -180,6 +188,7 @@ _CHECKERS = {
     "opt_size2": _check_size2,
     "padding": _check_padding,
     "shape": _check_shape,
+    "floats": _check_floats,
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from .catalogue import CATALOGUE
 from .model import LOSSES, MAX_DIM, MAX_LAYERS, OPTIMIZERS, PRECISIONS, SPEC_VERSION, TASKS, TrainingSpec
 from .params import Param
+from .transforms import TRANSFORMS
 
 SCHEMA_PATH = pathlib.Path(__file__).with_name("spec.schema.json")
 
@@ -36,6 +37,8 @@ def _param_schema(p: Param) -> dict[str, Any]:
         s = {"type": "boolean"}
     elif p.kind == "choice":
         s = {"enum": list(p.choices)}
+    elif p.kind == "floats":
+        s = {"type": "array", "items": {"type": "number", "minimum": p.min, "maximum": p.max}, "minItems": 1, "maxItems": 4}
     elif p.kind == "shape":
         s = {
             "oneOf": [_int(p.min, p.max), {"type": "array", "items": _int(p.min, p.max), "minItems": 1, "maxItems": 3}]
@@ -55,6 +58,24 @@ def _param_schema(p: Param) -> dict[str, Any]:
 
 def _layer_schema(name: str) -> dict[str, Any]:
     entry = CATALOGUE[name]
+    return {
+        "type": "object",
+        "description": entry.summary,
+        "properties": {
+            "type": {"const": name},
+            "params": {
+                "type": ["object", "null"],
+                "properties": {p.name: _param_schema(p) for p in entry.params},
+                "additionalProperties": False,
+            },
+        },
+        "required": ["type"],
+        "additionalProperties": False,
+    }
+
+
+def _transform_schema(name: str) -> dict[str, Any]:
+    entry = TRANSFORMS[name]
     return {
         "type": "object",
         "description": entry.summary,
@@ -137,6 +158,15 @@ def json_schema() -> dict[str, Any]:
                     "target": {"type": ["string", "null"], "minLength": 1},
                     "features": {"type": ["array", "null"], "items": {"type": "string"}, "uniqueItems": True},
                     "task": {"enum": [*TASKS, None]},
+                    "transforms": {
+                        "type": ["object", "null"],
+                        "description": "image transforms (torchvision.transforms.v2 names), applied after the implicit ToTensor",
+                        "properties": {
+                            split: {"type": "array", "maxItems": 50, "items": {"oneOf": [{"$ref": f"#/$defs/transform.{t}"} for t in TRANSFORMS]}}
+                            for split in ("train", "test")
+                        },
+                        "additionalProperties": False,
+                    },
                 },
                 "additionalProperties": False,
             },
@@ -144,7 +174,10 @@ def json_schema() -> dict[str, Any]:
         },
         "required": ["model"],
         "additionalProperties": False,
-        "$defs": {name: _layer_schema(name) for name in CATALOGUE},
+        "$defs": {
+            **{name: _layer_schema(name) for name in CATALOGUE},
+            **{f"transform.{name}": _transform_schema(name) for name in TRANSFORMS},
+        },
     }
 
 

@@ -1,0 +1,80 @@
+"""The data layer: sources to training-ready tensors, and summaries for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..spec import Spec
+from .builtin import BUILTINS
+from .errors import DataError
+from .images import IMAGE_BUILTINS, ImageData, load_images, summarize_images
+from .sources import load_table, source_kind
+from .summary import summarize_table
+from .tabular import Preprocessor, TabularData, prepare_tabular
+
+__all__ = [
+    "BUILTINS",
+    "IMAGE_BUILTINS",
+    "DataError",
+    "ImageData",
+    "Preprocessor",
+    "TabularData",
+    "load_images",
+    "load_table",
+    "prepare",
+    "prepare_tabular",
+    "summarize",
+]
+
+
+def wants_images(spec: Spec, source: Any) -> bool:
+    """Images for image sources, and for digits when the model takes [C, H, W] input."""
+    if source_kind(source) == "image":
+        return True
+    return source == "builtin:digits" and len(spec.model.input_shape) == 3
+
+
+def prepare(spec: Spec, data: Any = None, **options: Any) -> TabularData | ImageData:
+    """The data a spec describes, split and prepared. ``data`` overrides ``spec.data.source``
+    (a DataFrame, uploaded bytes, or another source string)."""
+    source = data if data is not None else spec.data.source
+    if source is None:
+        raise DataError("the spec names no data source: set data.source or pass data=")
+    t = spec.training
+    if wants_images(spec, source):
+        return load_images(source, spec.data.transforms, test_size=t.test_size, seed=t.seed)
+    frame, name = load_table(source, **options)
+    target = spec.data.target
+    if target is None and isinstance(source, str) and source.startswith("builtin:"):
+        target = BUILTINS[source[len("builtin:") :]].target
+    return prepare_tabular(
+        frame,
+        target,
+        spec.data.features,
+        task=spec.data.task,
+        test_size=t.test_size,
+        shuffle=t.shuffle,
+        seed=t.seed,
+        batch_size=t.batch_size,
+    )
+
+
+def summarize(
+    source: Any,
+    *,
+    target: str | None = None,
+    features: list[str] | None = None,
+    task: str | None = None,
+    images: bool = False,
+    transforms: dict | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """A JSON-ready summary of a data source (raises ``DataError`` on bad data)."""
+    if images or source_kind(source) == "image":
+        if source == "builtin:digits":
+            source = "builtin:digits_images"
+        return summarize_images(load_images(source, transforms))
+    frame, name = load_table(source, **options)
+    if target is None and isinstance(source, str) and source.startswith("builtin:"):
+        target = BUILTINS[source[len("builtin:") :]].target
+    return summarize_table(frame, name, target=target, features=features, task=task)

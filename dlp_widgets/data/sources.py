@@ -1,0 +1,78 @@
+"""Turn a data source (a spec's ``data.source``, a DataFrame, uploaded bytes) into a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .builtin import BUILTINS
+from .csvread import read_csv_bytes
+from .errors import DataError
+from .fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Progress, check_url, download
+
+SOURCE_FORMS = "builtin:NAME, csv:PATH, an http(s):// URL, folder:PATH, zip:PATH, a DataFrame or uploaded bytes"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def source_kind(source: Any) -> str:
+    """ "tabular" or "image", without loading anything."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "image" if bytes(source[:4]) == ZIP_MAGIC else "tabular"
+    if isinstance(source, str):
+        if source.startswith(("folder:", "zip:")):
+            return "image"
+        if source.startswith("builtin:"):
+            from .images import IMAGE_BUILTINS
+
+            return "image" if source[len("builtin:") :] in IMAGE_BUILTINS else "tabular"
+    return "tabular"
+
+
+def load_table(
+    source: Any,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: Progress | None = None,
+    name: str | None = None,
+) -> tuple[pd.DataFrame, str]:
+    """The table a source names, and a short name for it in messages."""
+    if isinstance(source, pd.DataFrame):
+        if source.shape[1] == 0 or len(source) == 0:
+            raise DataError("the DataFrame is empty")
+        frame = source.copy(deep=False)
+        frame.columns = [str(c) for c in frame.columns]
+        return frame, name or "the DataFrame"
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        label = name or "the uploaded file"
+        if data[:4] == ZIP_MAGIC:
+            raise DataError(f"{label} is a zip archive; zips hold images, not a table")
+        return read_csv_bytes(data, label), label
+    if not isinstance(source, str) or not source.strip():
+        raise DataError(f"a data source must be one of: {SOURCE_FORMS}")
+    if source.startswith("builtin:"):
+        key = source[len("builtin:") :]
+        builtin = BUILTINS.get(key)
+        if builtin is None:
+            from .images import IMAGE_BUILTINS
+
+            if key in IMAGE_BUILTINS:
+                raise DataError(f"{source} is an image data set, not a table")
+            raise DataError(
+                f"unknown built-in data set {source!r}; choose one of {', '.join('builtin:' + k for k in BUILTINS)}"
+            )
+        return builtin.load(), source
+    if source.startswith("csv:"):
+        path = Path(source[len("csv:") :]).expanduser()
+        return read_csv_bytes(path, str(path)), str(path)
+    if "://" in source:
+        check_url(source)
+        path = download(source, max_bytes=max_bytes, timeout=timeout, progress=progress)
+        return read_csv_bytes(path, source), source
+    if source.lower().endswith((".csv", ".tsv", ".txt")):
+        path = Path(source).expanduser()
+        return read_csv_bytes(path, str(path)), str(path)
+    raise DataError(f"cannot tell what {source[:80]!r} is; a data source is one of: {SOURCE_FORMS}")

@@ -1,0 +1,106 @@
+"""A data summary for people: what the widgets and ``dlp data`` show before training."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .columns import CATEGORICAL, DATETIME, EMPTY, TEXT, column_kind
+from .errors import DataError
+from .tabular import DEFAULT_MAX_CATEGORIES, class_counts, detect_task, prepare_tabular, task_warnings
+
+
+def summarize_table(
+    frame: pd.DataFrame,
+    name: str,
+    *,
+    target: str | None = None,
+    features: list[str] | None = None,
+    task: str | None = None,
+    test_size: float = 0.2,
+    seed: int = 0,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
+    n_examples: int = 5,
+) -> dict[str, Any]:
+    """Rows, columns with kind and missing counts, class balance, example rows; and when a
+    target is given, the checks of a real preparation (raises ``DataError`` if it fails)."""
+    if target is not None and target not in frame.columns:
+        raise DataError(
+            f'there is no column "{target}" (columns: {", ".join(map(str, frame.columns[:20]))})', column=target
+        )
+    used = set(features) if features is not None else {c for c in frame.columns if c != target}
+    columns = []
+    for col in frame.columns:
+        series = frame[col]
+        kind = column_kind(series, max_categories)
+        role = "target" if col == target else ("feature" if col in used else "unused")
+        entry: dict[str, Any] = {
+            "name": col,
+            "kind": kind,
+            "dtype": str(series.dtype),
+            "missing": int(series.isna().sum()),
+            "distinct": int(series.nunique()),
+            "role": role,
+        }
+        if role == "feature":
+            if kind in (TEXT, DATETIME, EMPTY):
+                entry["problem"] = {
+                    TEXT: "free text: remove it from the features",
+                    DATETIME: "dates: remove it from the features",
+                    EMPTY: "no values",
+                }[kind]
+            elif kind == CATEGORICAL and entry["distinct"] > max_categories:
+                entry["problem"] = f"{entry['distinct']:,} categories, over the cap of {max_categories}"
+        columns.append(entry)
+    summary: dict[str, Any] = {
+        "source": name,
+        "kind": "tabular",
+        "rows": int(len(frame)),
+        "columns": columns,
+        "examples": json.loads(
+            frame.head(n_examples).to_json(orient="records", date_format="iso", default_handler=str)
+        ),
+        "warnings": [],
+    }
+    if "csv" in frame.attrs:
+        summary["csv"] = dict(frame.attrs["csv"])
+    if target is not None:
+        series = frame[target]
+        chosen = task or detect_task(series.dropna())
+        summary["target"] = target
+        summary["task"] = chosen
+        summary["task_detected"] = task is None
+        if chosen == "classification":
+            summary["class_balance"] = class_counts(series)
+        prepared = prepare_tabular(
+            frame, target, features, task=chosen, test_size=test_size, seed=seed, max_categories=max_categories
+        )
+        summary["warnings"] = prepared.warnings
+        summary["input_shape"] = prepared.input_shape
+        summary["classes"] = prepared.classes
+        summary["split"] = {"train": int(len(prepared.y_train)), "test": int(len(prepared.y_test))}
+        summary["dropped_rows"] = prepared.dropped_target_rows
+        summary["inputs"] = prepared.preprocessor.output_names
+    else:
+        summary["warnings"] = []
+        for col in frame.columns[-1:]:  # a hint: the last column is often the target
+            summary["suggested_target"] = col
+            summary["task_if_target"] = detect_task(frame[col].dropna())
+            summary["warnings"] += task_warnings(frame[col], summary["task_if_target"], col)
+    return _plain(summary)
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars and NaN to JSON-safe values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
