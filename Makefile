@@ -44,6 +44,9 @@ demo: setup
 	$(BIN)/dlp code examples/lenet5.json
 	@echo "== the original playground's default image model: refused, with the reason"
 	-$(BIN)/dlp shapes examples/original-image-default.json
+	@echo "== LeNet-5 trained on the digits (resized to 28x28), kept in the run store"
+	$(BIN)/dlp train examples/lenet5.json
+	$(BIN)/dlp runs
 
 test: setup $(CHROMIUM) lint
 	$(BIN)/python -m pytest -q
@@ -51,6 +54,7 @@ test: setup $(CHROMIUM) lint
 bench: setup
 	$(BIN)/python benchmarks/shape_inference.py
 	$(BIN)/python benchmarks/csv_to_tensors.py
+	$(BIN)/python benchmarks/train_overhead.py
 
 clean:
 	rm -rf $(VENV) js/node_modules dlp_widgets/static/*.js dlp_widgets/static/*.css tests/artifacts

@@ -1,7 +1,39 @@
-"""Deep Learning Playground as Jupyter widgets."""
+"""Deep Learning Playground as Jupyter widgets.
+
+``import dlp_widgets`` stays light (no torch) until something that trains is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from .spec import ModelSpec, Spec, SpecError, infer, load_spec
 
 __version__ = "0.1.0"
 
-__all__ = ["ModelSpec", "Spec", "SpecError", "infer", "load_spec", "__version__"]
+_LAZY = {
+    "train": "engine.runner",
+    "start": "engine.runner",
+    "load_run": "engine.runner",
+    "runs": "engine.runner",
+    "Run": "engine.runner",
+    "DLPWarning": "engine.runner",
+    "build_model": "engine.build",
+    "from_torch": "engine.build",
+    "load_model": "export.pt",
+    "DataError": "data.errors",
+}
+_ALIASES = {"load_model": "load_pt"}
+
+__all__ = ["ModelSpec", "Spec", "SpecError", "infer", "load_spec", "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        value = getattr(module, _ALIASES.get(name, name))
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'dlp_widgets' has no attribute {name!r}")

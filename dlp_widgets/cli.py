@@ -82,6 +82,122 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scalars(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in metrics.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+
+
+class _ProgressBar:
+    """One line on standard error, redrawn at most ten times a second."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.epochs = 0
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind == "started":
+            self.epochs = event["epochs"]
+            print(
+                f"training on {event['device']}: {event['n_train']:,} training rows, {event['n_test']:,} test rows",
+                file=sys.stderr,
+            )
+            for warning in event["warnings"]:
+                print(f"warning: {warning}", file=sys.stderr)
+        elif kind == "progress" and self.tty:
+            done = (event["epoch"] - 1 + event["batch"] / event["batches"]) / event["epochs"]
+            bar = "#" * int(done * 30)
+            sys.stderr.write(
+                f"\r[{bar:<30}] epoch {event['epoch']}/{event['epochs']} loss {event['loss']:.4f} eta {event['eta']:.0f}s "
+            )
+            sys.stderr.flush()
+        elif kind == "epoch_end":
+            m = event["metrics"]
+            score = m.get("test_accuracy", m.get("test_r2"))
+            label = "accuracy" if "test_accuracy" in m else "r2"
+            end = "\n" if not self.tty or event["epoch"] == event["epochs"] else ""
+            sys.stderr.write(
+                f"\repoch {event['epoch']}/{event['epochs']}: train_loss {m['train_loss']:.4f} test_loss {m['test_loss']:.4f} test_{label} {score:.4f}{' ' * 20}{end}"
+            )
+            sys.stderr.flush()
+        elif kind == "finished" and self.tty:
+            sys.stderr.write("\n")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .engine.runner import train
+    from .spec import load_spec
+
+    spec = load_spec(args.spec)
+    data = None
+    if args.data:
+        data = args.data if ":" in args.data.split("/")[0] else f"csv:{args.data}"
+    import warnings as _warnings
+
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")  # shown by the progress output instead
+        run = train(spec, data, name=args.name, epochs=args.epochs, subscribe=None if args.json else _ProgressBar())
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "id": run.id,
+                    "name": run.name,
+                    "status": run.status,
+                    "error": run.error,
+                    "device": run.device,
+                    "metrics": _scalars(run.metrics),
+                }
+            )
+        )
+    else:
+        history = run.history
+        if len(history):
+            keep = [
+                c for c in history.columns if c.startswith(("epoch", "train_loss", "test_", "train_acc", "train_r2"))
+            ]
+            print(history[keep].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        print(f"run {run.id} ({run.name}): {run.status}" + (f" — {run.error}" if run.error else ""))
+    return 0 if run.status in ("finished", "stopped") else 1
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .engine.runner import runs
+
+    table = runs()
+    if args.json:
+        rows = json.loads(table.to_json(orient="records", date_format="iso"))
+        print(json.dumps(rows))
+    elif len(table):
+        print(table.drop(columns=["error"]).to_string(index=False))
+    else:
+        print("no runs yet")
+    return 0
+
+
+def _get_run(run_id: str):  # noqa: ANN202
+    from .engine.runner import load_run
+
+    try:
+        return load_run(run_id)
+    except KeyError as exc:
+        raise SpecError(str(exc.args[0])) from None
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    run = _get_run(args.run)
+    row = run.store.get_run(run.id)
+    out = {**row, "epochs": run.store.epochs(run.id), "artefacts": run.store.artefacts(run.id)}
+    print(json.dumps(out, indent=2, default=str))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    run = _get_run(args.run)
+    path = run.export(args.format, args.out)
+    print(json.dumps({"run": run.id, "format": args.format, "path": str(path), "bytes": path.stat().st_size}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dlp", description="Deep Learning Playground: specs, shapes, code and training.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -103,6 +219,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--thumbnails", action="store_true", help="include example images as PNG data URLs")
     p.add_argument("--compact", action="store_true", help="one line of JSON")
     p.set_defaults(func=cmd_data)
+    p = sub.add_parser("train", help="train a spec; progress on stderr, a table (or --json) on stdout")
+    p.add_argument("spec", help="spec JSON file")
+    p.add_argument("--data", help="a CSV file or data source, instead of the spec's data.source")
+    p.add_argument("--epochs", type=int, help="override training.epochs")
+    p.add_argument("--name", help="a name for the run")
+    p.add_argument("--json", action="store_true", help="print one JSON object: run id, status, final metrics")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("runs", help="the runs in the store")
+    p.add_argument("--json", action="store_true", help="a JSON list of runs")
+    p.set_defaults(func=cmd_runs)
+    p = sub.add_parser("show", help="one run as JSON: spec, metrics, epochs, files")
+    p.add_argument("run", help="run id (a unique prefix will do)")
+    p.set_defaults(func=cmd_show)
+    p = sub.add_parser("export", help="export a run's model")
+    p.add_argument("run", help="run id (a unique prefix will do)")
+    p.add_argument("--format", required=True, choices=["onnx", "pt", "code", "script"])
+    p.add_argument("--out", help="where to write it (default: the run's folder)")
+    p.set_defaults(func=cmd_export)
     return parser
 
 
@@ -114,13 +248,16 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(json.dumps({"error": {"layer": exc.layer, "param": exc.param, "message": exc.message}}))
         return EXIT_BAD_INPUT
-    except Exception as exc:  # data errors are imported lazily, with the data layer
+    except Exception as exc:  # data and export errors are imported lazily, with their layers
         from .data.errors import DataError
 
-        if not isinstance(exc, DataError):
-            raise
-        print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
-        return EXIT_BAD_INPUT
+        if isinstance(exc, DataError):
+            print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
+            return EXIT_BAD_INPUT
+        if type(exc).__name__ in ("ScriptExportError", "ExportError"):
+            print(json.dumps({"error": {"message": str(exc)}}))
+            return EXIT_BAD_INPUT
+        raise
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -105,3 +105,56 @@ def test_installed_entry_point_works():
         timeout=120,
     )
     assert out.returncode == 0 and json.loads(out.stdout)["total_params"] == 50
+
+
+# ---------------------------------------------------------------- training commands
+
+
+def test_train_json_runs_show_and_export(tmp_path):
+    spec = tmp_path / "iris.json"
+    spec.write_text((__import__("pathlib").Path(__file__).parents[1] / "examples" / "iris.json").read_text())
+    out = dlp("train", str(spec), "--epochs", "5", "--json", "--name", "cli run")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert (
+        result["status"] == "finished"
+        and result["metrics"]["epochs"] == 5
+        and 0 <= result["metrics"]["test_accuracy"] <= 1
+    )
+    listed = json.loads(dlp("runs", "--json").stdout)
+    mine = next(r for r in listed if r["id"] == result["id"])
+    assert mine["name"] == "cli run" and mine["status"] == "finished" and mine["created"]
+    shown = json.loads(dlp("show", result["id"][:17]).stdout)  # a unique prefix is enough
+    assert len(shown["epochs"]) == 5 and shown["spec"]["training"]["epochs"] == 5
+    exported = json.loads(dlp("export", result["id"], "--format", "pt", "--out", str(tmp_path / "m.pt")).stdout)
+    assert exported["bytes"] > 0 and (tmp_path / "m.pt").exists()
+
+
+def test_train_prints_progress_and_a_table(tmp_path):
+    spec = tmp_path / "iris.json"
+    spec.write_text((__import__("pathlib").Path(__file__).parents[1] / "examples" / "iris.json").read_text())
+    out = dlp("train", str(spec), "--epochs", "3")
+    assert out.returncode == 0
+    assert "epoch 3/3" in out.stderr and "training on cpu" in out.stderr
+    assert "test_accuracy" in out.stdout.splitlines()[0] and "finished" in out.stdout
+
+
+def test_train_and_export_bad_input_exit_2(tmp_path):
+    spec = tmp_path / "bad.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "model": {"input_shape": [3], "layers": [{"type": "Linear", "params": {"out_features": 3}}]},
+                "data": {"source": "builtin:iris"},
+            }
+        )
+    )
+    out = dlp("train", str(spec))
+    assert out.returncode == 2 and "the data gives [4]" in json.loads(out.stdout)["error"]["message"]
+    out = dlp("train", str(spec), "--data", str(tmp_path / "missing.csv"))
+    assert out.returncode == 2 and "no such file" in json.loads(out.stdout)["error"]["message"]
+    out = dlp("show", "no-such-run")
+    assert out.returncode == 2 and "no run" in json.loads(out.stdout)["error"]["message"]
+    out = dlp("export", "no-such-run", "--format", "zip")
+    assert out.returncode == 2 and "invalid choice" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -35,10 +35,20 @@ def test_schema_refuses_unknown_keys_and_types():
 
 
 def test_schema_accepts_image_transforms():
-    spec = {"model": {"input_shape": [1, 16, 16]}, "data": {"source": "builtin:digits", "transforms": {
-        "train": [{"type": "Resize", "params": {"size": [16, 16]}}, {"type": "RandomRotation", "params": {"degrees": 10}},
-                  {"type": "Normalize", "params": {"mean": [0.5], "std": [0.25]}}],
-        "test": [{"type": "Resize", "params": {"size": [16, 16]}}]}}}
+    spec = {
+        "model": {"input_shape": [1, 16, 16]},
+        "data": {
+            "source": "builtin:digits",
+            "transforms": {
+                "train": [
+                    {"type": "Resize", "params": {"size": [16, 16]}},
+                    {"type": "RandomRotation", "params": {"degrees": 10}},
+                    {"type": "Normalize", "params": {"mean": [0.5], "std": [0.25]}},
+                ],
+                "test": [{"type": "Resize", "params": {"size": [16, 16]}}],
+            },
+        },
+    }
     from dlp_widgets.spec import load_spec
 
     load_spec(spec)

@@ -31,7 +31,7 @@ def wants_images(spec: Spec, source: Any) -> bool:
     """Images for image sources, and for digits when the model takes [C, H, W] input."""
     if source_kind(source) == "image":
         return True
-    return source == "builtin:digits" and len(spec.model.input_shape) == 3
+    return isinstance(source, str) and source == "builtin:digits" and len(spec.model.input_shape) == 3
 
 
 def prepare(spec: Spec, data: Any = None, **options: Any) -> TabularData | ImageData:
@@ -71,7 +71,7 @@ def summarize(
 ) -> dict[str, Any]:
     """A JSON-ready summary of a data source (raises ``DataError`` on bad data)."""
     if images or source_kind(source) == "image":
-        if source == "builtin:digits":
+        if isinstance(source, str) and source == "builtin:digits":
             source = "builtin:digits_images"
         return summarize_images(load_images(source, transforms))
     frame, name = load_table(source, **options)

@@ -38,7 +38,12 @@ def _param_schema(p: Param) -> dict[str, Any]:
     elif p.kind == "choice":
         s = {"enum": list(p.choices)}
     elif p.kind == "floats":
-        s = {"type": "array", "items": {"type": "number", "minimum": p.min, "maximum": p.max}, "minItems": 1, "maxItems": 4}
+        s = {
+            "type": "array",
+            "items": {"type": "number", "minimum": p.min, "maximum": p.max},
+            "minItems": 1,
+            "maxItems": 4,
+        }
     elif p.kind == "shape":
         s = {
             "oneOf": [_int(p.min, p.max), {"type": "array", "items": _int(p.min, p.max), "minItems": 1, "maxItems": 3}]
@@ -162,7 +167,11 @@ def json_schema() -> dict[str, Any]:
                         "type": ["object", "null"],
                         "description": "image transforms (torchvision.transforms.v2 names), applied after the implicit ToTensor",
                         "properties": {
-                            split: {"type": "array", "maxItems": 50, "items": {"oneOf": [{"$ref": f"#/$defs/transform.{t}"} for t in TRANSFORMS]}}
+                            split: {
+                                "type": "array",
+                                "maxItems": 50,
+                                "items": {"oneOf": [{"$ref": f"#/$defs/transform.{t}"} for t in TRANSFORMS]},
+                            }
                             for split in ("train", "test")
                         },
                         "additionalProperties": False,

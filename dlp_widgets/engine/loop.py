@@ -1,0 +1,297 @@
+"""The training loop: one forward pass per batch, evaluation on the whole test split under
+``inference_mode``, stop honoured within a batch, divergence caught, every epoch reported.
+
+Tabular data (and in-memory images without transforms) sit on the device as two tensors and
+are batched by index; other images come through a DataLoader.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import metrics as M
+
+Emit = Callable[[dict[str, Any]], None]
+PROGRESS_INTERVAL = 0.1  # seconds between progress events, whatever the batch count
+EVAL_CHUNK = 65_536
+
+
+@dataclass
+class Split:
+    """One split: tensors on the device (``x``, ``y``) or a DataLoader factory."""
+
+    x: torch.Tensor | None = None
+    y: torch.Tensor | None = None
+    dataset: Any = None
+
+    def __len__(self) -> int:
+        return len(self.y) if self.y is not None else len(self.dataset)
+
+
+@dataclass
+class LoopConfig:
+    task: str
+    classes: list[str] | None
+    loss_name: str
+    epochs: int
+    batch_size: int
+    shuffle: bool
+    seed: int
+    device: torch.device
+    precision: str = "fp32"
+    target_scale: float = 1.0  # regression: std of the target, for MAE and RMSE in its units
+    workers: int = 0
+
+
+@dataclass
+class LoopState:
+    epoch: int = 0  # completed epochs
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_test_loss: float = math.inf
+    good_state: dict[str, torch.Tensor] | None = None  # weights after the last completed epoch
+    generator_state: torch.Tensor | None = None
+    final: dict[str, Any] = field(default_factory=dict)
+
+
+class Stopped(Exception):
+    pass
+
+
+class Diverged(Exception):
+    pass
+
+
+def _cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+class Trainer:
+    def __init__(
+        self,
+        model: nn.Module,
+        loss_fn: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        train: Split,
+        test: Split,
+        config: LoopConfig,
+        *,
+        emit: Emit | None = None,
+        stop: threading.Event | None = None,
+        on_epoch: Callable[[LoopState, nn.Module, torch.optim.Optimizer, bool], None] | None = None,
+        state: LoopState | None = None,
+    ) -> None:
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.train_split, self.test_split, self.cfg = train, test, config
+        self.emit = emit
+        self.stop = stop or threading.Event()
+        self.on_epoch = on_epoch
+        self.state = state or LoopState()
+        self.generator = torch.Generator().manual_seed(config.seed)
+        if self.state.generator_state is not None:
+            self.generator.set_state(self.state.generator_state)
+        self.binary_logit = config.loss_name == "BCEWithLogitsLoss" and self._out_dim() == 1
+        self.n_classes = len(config.classes) if config.classes else 0
+        use_bf16 = config.precision == "bf16" and config.device.type == "cuda"
+        self.autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else nullcontext
+
+    def _out_dim(self) -> int:
+        for module in reversed(list(self.model.modules())):
+            if isinstance(module, nn.Linear):
+                return module.out_features
+        return 0
+
+    # -- targets in the form each loss expects
+
+    def _target(self, y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        if self.cfg.task == "regression":
+            return y.reshape(out.shape).to(out.dtype)
+        if self.cfg.loss_name == "BCEWithLogitsLoss":
+            if self.binary_logit:
+                return y.reshape(out.shape).to(out.dtype)
+            return nn.functional.one_hot(y, out.shape[1]).to(out.dtype)
+        return y
+
+    # -- batches
+
+    def _batches(self):  # noqa: ANN202 - yields (x, y) on the device
+        split, cfg = self.train_split, self.cfg
+        if split.x is not None:
+            n = len(split)
+            if cfg.shuffle:
+                order = torch.randperm(n, generator=self.generator).to(cfg.device)
+            else:
+                order = torch.arange(n, device=cfg.device)
+            for i in range(0, n, cfg.batch_size):
+                idx = order[i : i + cfg.batch_size]
+                yield split.x.index_select(0, idx), split.y.index_select(0, idx)
+            return
+        loader = torch.utils.data.DataLoader(
+            split.dataset,
+            batch_size=cfg.batch_size,
+            shuffle=cfg.shuffle,
+            generator=self.generator,
+            num_workers=cfg.workers,
+            pin_memory=cfg.device.type == "cuda",
+            persistent_workers=False,
+        )
+        for x, y in loader:
+            yield x.to(cfg.device, non_blocking=True), y.to(cfg.device, non_blocking=True)
+
+    def _n_batches(self) -> int:
+        return math.ceil(len(self.train_split) / self.cfg.batch_size)
+
+    # -- one epoch
+
+    def _train_epoch(self, epoch: int) -> dict[str, Any]:
+        cfg, model = self.cfg, self.model
+        model.train()
+        n_batches = self._n_batches()
+        loss_sum = torch.zeros((), device=cfg.device, dtype=torch.float64)
+        correct = torch.zeros((), device=cfg.device, dtype=torch.int64)
+        sse = torch.zeros((), device=cfg.device, dtype=torch.float64)
+        y_sum = torch.zeros((), device=cfg.device, dtype=torch.float64)
+        y_sq = torch.zeros((), device=cfg.device, dtype=torch.float64)
+        seen = 0
+        t0 = last = time.monotonic()
+        for batch, (xb, yb) in enumerate(self._batches(), start=1):
+            if self.stop.is_set():
+                raise Stopped
+            with self.autocast():
+                out = model(xb)
+                loss = self.loss_fn(out, self._target(yb, out))
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            n = len(yb)
+            seen += n
+            with torch.no_grad():  # running train metrics from this same forward pass
+                loss_sum += loss.detach().double() * n
+                if cfg.task == "classification":
+                    pred = (out.detach().reshape(-1) > 0).long() if self.binary_logit else out.detach().argmax(1)
+                    correct += (pred == yb).sum()
+                else:
+                    err = out.detach().reshape(-1).double() - yb.double()
+                    sse += (err * err).sum()
+                    y_sum += yb.double().sum()
+                    y_sq += (yb.double() ** 2).sum()
+            if self.emit is not None:
+                now = time.monotonic()
+                if now - last >= PROGRESS_INTERVAL or batch == n_batches:
+                    last = now
+                    running = float(loss_sum) / seen  # the one sync, ~10 times a second
+                    if not math.isfinite(running):
+                        raise Diverged
+                    elapsed = now - t0
+                    self.emit(
+                        {
+                            "type": "progress",
+                            "epoch": epoch,
+                            "epochs": cfg.epochs,
+                            "batch": batch,
+                            "batches": n_batches,
+                            "samples": seen,
+                            "loss": running,
+                            "elapsed": elapsed,
+                            "eta": elapsed / batch * ((n_batches - batch) + (cfg.epochs - epoch) * n_batches),
+                        }
+                    )
+        train_loss = float(loss_sum) / max(seen, 1)
+        if not math.isfinite(train_loss):
+            raise Diverged
+        row: dict[str, Any] = {"train_loss": train_loss}
+        if cfg.task == "classification":
+            row["train_accuracy"] = int(correct) / max(seen, 1)
+        else:
+            sst = float(y_sq) - float(y_sum) ** 2 / max(seen, 1)
+            row["train_r2"] = 1.0 - float(sse) / sst if sst > 0 else float("nan")
+        row["train_seconds"] = time.monotonic() - t0
+        row["samples_per_sec"] = seen / row["train_seconds"] if row["train_seconds"] > 0 else float("nan")
+        return row
+
+    @torch.inference_mode()
+    def evaluate(self, *, full: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Loss and metrics on the whole test split; extras: confusion matrix and ROC."""
+        cfg, model = self.cfg, self.model
+        model.eval()
+        outs, ys = [], []
+        split = self.test_split
+        if split.x is not None:
+            for i in range(0, len(split), EVAL_CHUNK):
+                with self.autocast():
+                    outs.append(model(split.x[i : i + EVAL_CHUNK]).float())
+                ys.append(split.y[i : i + EVAL_CHUNK])
+        else:
+            loader = torch.utils.data.DataLoader(
+                split.dataset,
+                batch_size=max(cfg.batch_size, 256),
+                shuffle=False,
+                num_workers=cfg.workers,
+                pin_memory=cfg.device.type == "cuda",
+            )
+            for x, y in loader:
+                with self.autocast():
+                    outs.append(model(x.to(cfg.device, non_blocking=True)).float())
+                ys.append(y.to(cfg.device, non_blocking=True))
+        out, y = torch.cat(outs), torch.cat(ys)
+        loss = float(self.loss_fn(out, self._target(y, out)))
+        row: dict[str, Any] = {"test_loss": loss}
+        extras: dict[str, Any] = {}
+        if cfg.task == "classification":
+            pred, probs = M.classification_scores(out, y, self.binary_logit)
+            row["test_accuracy"] = float((pred == y).float().mean())
+            extras["confusion"] = M.confusion_matrix(y, pred, self.n_classes)
+            if full or len(y) * self.n_classes <= M.ROC_EVERY_EPOCH_MAX:
+                extras["roc"] = M.roc_curves(y, probs, cfg.classes)
+        else:
+            scores = M.regression_scores(out, y, cfg.target_scale)
+            row.update({"test_r2": scores["r2"], "test_mae": scores["mae"], "test_rmse": scores["rmse"]})
+        return row, extras
+
+    # -- the run
+
+    def fit(self) -> LoopState:
+        cfg, state = self.cfg, self.state
+        if state.good_state is None:
+            state.good_state = _cpu_state(self.model)
+        try:
+            for epoch in range(state.epoch + 1, cfg.epochs + 1):
+                t0 = time.monotonic()
+                row = self._train_epoch(epoch)
+                test_row, extras = self.evaluate()
+                if not math.isfinite(test_row["test_loss"]):
+                    raise Diverged
+                row = {
+                    "epoch": epoch,
+                    **row,
+                    **test_row,
+                    "epoch_seconds": time.monotonic() - t0,
+                    "lr": self.optimizer.param_groups[0]["lr"],
+                }
+                state.epoch = epoch
+                state.history.append(row)
+                state.good_state = _cpu_state(self.model)
+                state.generator_state = self.generator.get_state()
+                improved = row["test_loss"] < state.best_test_loss
+                if improved:
+                    state.best_test_loss = row["test_loss"]
+                if self.on_epoch is not None:
+                    self.on_epoch(state, self.model, self.optimizer, improved)
+                if self.emit is not None:
+                    self.emit({"type": "epoch_end", "epoch": epoch, "epochs": cfg.epochs, "metrics": row, **extras})
+        except (Stopped, Diverged):
+            self.model.load_state_dict(state.good_state)  # the last completed epoch's weights
+            raise
+        return state
+
+    def final_metrics(self) -> dict[str, Any]:
+        row, extras = self.evaluate(full=True)
+        return {**row, **extras}

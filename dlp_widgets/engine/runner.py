@@ -1,0 +1,471 @@
+"""Runs: ``train`` (blocking) and ``start`` (a background thread), stop, events, the store.
+
+A run validates everything before it starts (spec, data, the fit between them): those
+errors are raised at once and nothing is saved. Once started, every run ends in a saved
+status — finished, stopped, diverged or failed — with the weights of its last completed
+epoch.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import traceback
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from ..data import DataError, ImageData, TabularData, prepare
+from ..data.images import TensorImages
+from ..runstore import RunStore, open_store
+from ..spec import Spec, infer, load_spec
+from .build import build_model
+from .device import describe, pick_device
+from .loop import Diverged, LoopConfig, LoopState, Split, Stopped, Trainer
+from .objective import check_fit, inverse_frequency, loss_name, make_loss, make_optimizer
+
+Callback = Callable[[dict[str, Any]], None]
+CHECKPOINT_FORMAT = "dlp_widgets.checkpoint/1"
+
+
+class DLPWarning(UserWarning):
+    """A training setup that will run but probably not as intended."""
+
+
+def _source_label(spec: Spec, data: Any) -> str:
+    if data is None:
+        return spec.data.source or "unknown"
+    if isinstance(data, pd.DataFrame):
+        return "DataFrame (passed from Python)"
+    if isinstance(data, (bytes, bytearray)):
+        return "uploaded file"
+    return str(data)
+
+
+def _splits(data: TabularData | ImageData, device: torch.device) -> tuple[Split, Split]:
+    if isinstance(data, TabularData):
+        x_tr, y_tr, x_te, y_te = data.tensors()
+        return Split(x_tr.to(device), y_tr.to(device)), Split(x_te.to(device), y_te.to(device))
+    plain = all(not data.transforms[s] for s in ("train", "test"))
+    if plain and isinstance(data.train, TensorImages):  # in memory, nothing random: batch by index
+
+        def tensors(ds: TensorImages) -> Split:
+            x = ds.images.float().div(255) if ds.images.dtype == torch.uint8 else ds.images.float()
+            return Split(x.to(device), torch.as_tensor(ds.labels).long().to(device))
+
+        return tensors(data.train), tensors(data.test)
+    return Split(dataset=data.train), Split(dataset=data.test)
+
+
+class Run:
+    """One training run. Create with ``train``, ``start`` or ``load_run``."""
+
+    def __init__(self, store: RunStore, run_id: str, spec: Spec) -> None:
+        self.store, self.id, self.spec = store, run_id, spec
+        self.status = "running"
+        self.error: str | None = None
+        self.warnings: list[str] = []
+        self.metrics: dict[str, Any] = {}
+        self.device = "cpu"
+        self.task: str | None = None
+        self.classes: list[str] | None = None
+        self.preprocessing: dict[str, Any] | None = None
+        self._model: torch.nn.Module | None = None
+        self._history: list[dict[str, Any]] = []
+        self._subscribers: list[Callback] = []
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._trainer: Trainer | None = None
+        self._lock = threading.Lock()
+        self._frame: pd.DataFrame | None = None  # data passed from Python, for script export
+
+    # -- what users look at
+
+    def __repr__(self) -> str:
+        return f"<Run {self.id} {self.name!r} {self.status}, {len(self._history)} epoch(s)>"
+
+    @property
+    def name(self) -> str:
+        row = self.store.get_run(self.id)
+        return row["name"] if row else self.id
+
+    @property
+    def history(self) -> pd.DataFrame:
+        return pd.DataFrame(list(self._history))
+
+    @property
+    def model(self) -> torch.nn.Module:
+        if self._model is None:
+            self._model = self._load_model()
+        return self._model
+
+    @property
+    def folder(self) -> Path:
+        return self.store.run_dir(self.id)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def subscribe(self, callback: Callback) -> Callable[[], None]:
+        """Call ``callback(event)`` for each event: started, progress, epoch_end, finished.
+        Returns a function that unsubscribes."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def stop(self) -> None:
+        """Ask the run to stop; it ends within one batch with status "stopped"."""
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> str:
+        self._done.wait(timeout)
+        return self.status
+
+    def export(self, fmt: str, path: str | Path | None = None) -> Path:
+        from ..export import export_run
+
+        return export_run(self, fmt, path)
+
+    def predict(self, rows: Any) -> Any:
+        """Predictions in the data's own terms (class names, target units) for raw rows."""
+        from ..export.pt import predict_with
+
+        return predict_with(self.model, self.spec, self.preprocessing, rows)
+
+    def resume(self, data: Any = None, *, background: bool = False) -> Run:
+        """Continue an interrupted or stopped run from its last checkpoint, to its epoch count."""
+        if not self.done:
+            raise RuntimeError("the run is still going")
+        source = self.store.get_run(self.id)["source"]
+        if data is None and source == "DataFrame (passed from Python)":
+            raise DataError("this run trained on a DataFrame passed from Python: pass it again, resume(data=df)")
+        self._stop.clear()
+        self._done.clear()
+        self._model = None
+        trainer, _ = self._prepare(data, resume=True)
+        self.store.resume_run(self.id)
+        if background:
+            self._thread = threading.Thread(target=self._execute, args=(trainer,), daemon=True)
+            self._thread.start()
+        else:
+            self._execute(trainer)
+        return self
+
+    # -- events
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        event = {"run_id": self.id, **event}
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(event)
+            except Exception as exc:  # a broken display must not break training
+                self.warnings.append(f"an event subscriber failed and was removed: {exc!r}")
+                with self._lock:
+                    if callback in self._subscribers:
+                        self._subscribers.remove(callback)
+
+    # -- loading
+
+    def _checkpoint_path(self, kind: str = "last") -> Path:
+        return self.folder / f"{kind}.pt"
+
+    def _load_model(self) -> torch.nn.Module:
+        model = build_model(self.spec.model)
+        path = self._checkpoint_path()
+        if path.exists():
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+            model.load_state_dict(ckpt["model"])
+        model.eval()
+        return model
+
+    # -- running
+
+    def _prepare(self, data: Any, resume: bool) -> tuple[Trainer, Any]:
+        spec = self.spec
+        prepared = prepare(spec, data)
+        self._frame = data if isinstance(data, pd.DataFrame) else None
+        report = infer(spec.model)
+        report.raise_for_error()
+        self.task = prepared.task
+        self.classes = prepared.classes
+        n_classes = len(prepared.classes) if prepared.classes else None
+        self.warnings += list(prepared.warnings)
+        self.warnings += check_fit(spec, report, prepared.task, n_classes, prepared.input_shape)
+        device = pick_device(spec.training.device)
+        if spec.training.precision == "bf16" and device.type != "cuda":
+            self.warnings.append("bf16 precision applies on CUDA only; this run uses fp32")
+        self.device = describe(device)
+        self.preprocessing = (
+            prepared.preprocessor.to_dict() if isinstance(prepared, TabularData) else prepared.preprocessor
+        )
+        torch.manual_seed(spec.training.seed)
+        model = build_model(spec.model).to(device)
+        train, test = _splits(prepared, device)
+        name = loss_name(spec, prepared.task)
+        weights = None
+        if spec.training.class_weights and prepared.task == "classification":
+            labels = train.y if train.y is not None else torch.as_tensor(prepared.train.labels)
+            weights = inverse_frequency(labels, n_classes).to(device)
+        loss_fn = make_loss(name, weights)
+        optimizer = make_optimizer(spec, model.parameters())
+        config = LoopConfig(
+            task=prepared.task,
+            classes=prepared.classes,
+            loss_name=name,
+            epochs=spec.training.epochs,
+            batch_size=spec.training.batch_size,
+            shuffle=spec.training.shuffle,
+            seed=spec.training.seed,
+            device=device,
+            precision=spec.training.precision,
+            target_scale=prepared.preprocessor.target_std if isinstance(prepared, TabularData) else 1.0,
+            workers=0 if (os.cpu_count() or 1) <= 2 else min(4, (os.cpu_count() or 2) - 1),
+        )
+        state = None
+        if resume:
+            state = self._restore(model, optimizer, device)
+        trainer = Trainer(
+            model,
+            loss_fn,
+            optimizer,
+            train,
+            test,
+            config,
+            emit=self._emit,
+            stop=self._stop,
+            on_epoch=self._on_epoch,
+            state=state,
+        )
+        self._model = model
+        return trainer, prepared
+
+    def _restore(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, device: torch.device) -> LoopState:
+        path = self._checkpoint_path()
+        if not path.exists():
+            return LoopState()
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        self._history = list(ckpt["history"])
+        return LoopState(
+            epoch=ckpt["epoch"],
+            history=list(ckpt["history"]),
+            best_test_loss=ckpt["best_test_loss"],
+            good_state={k: v.cpu() for k, v in ckpt["model"].items()},
+            generator_state=ckpt["generator"].cpu(),
+        )
+
+    def _on_epoch(
+        self, state: LoopState, model: torch.nn.Module, optimizer: torch.optim.Optimizer, improved: bool
+    ) -> None:
+        row = state.history[-1]
+        self._history = list(state.history)
+        self.store.add_epoch(self.id, state.epoch, row)
+        ckpt = {
+            "format": CHECKPOINT_FORMAT,
+            "epoch": state.epoch,
+            "model": state.good_state,
+            "optimizer": optimizer.state_dict(),
+            "generator": state.generator_state,
+            "best_test_loss": state.best_test_loss,
+            "history": state.history,
+        }
+        tmp = self._checkpoint_path("last.tmp")
+        torch.save(ckpt, tmp)
+        os.replace(tmp, self._checkpoint_path())  # a crash mid-write never leaves half a file
+        if improved:
+            tmp = self._checkpoint_path("best.tmp")
+            torch.save({"format": CHECKPOINT_FORMAT, "epoch": state.epoch, "model": state.good_state}, tmp)
+            os.replace(tmp, self._checkpoint_path("best"))
+
+    def _execute(self, trainer: Trainer) -> None:
+        self._trainer = trainer
+        cfg = trainer.cfg
+        self._emit(
+            {
+                "type": "started",
+                "spec": self.spec.to_dict(),
+                "device": self.device,
+                "task": self.task,
+                "classes": self.classes,
+                "epochs": cfg.epochs,
+                "start_epoch": trainer.state.epoch,
+                "n_train": len(trainer.train_split),
+                "n_test": len(trainer.test_split),
+                "batches": trainer._n_batches(),
+                "warnings": list(self.warnings),
+            }
+        )
+        status, error = "finished", None
+        try:
+            trainer.fit()
+        except Stopped:
+            status = "stopped"
+        except KeyboardInterrupt:
+            trainer.model.load_state_dict(trainer.state.good_state)
+            status = "stopped"
+        except Diverged:
+            status = "diverged"
+            error = (
+                "the loss became NaN or infinite; the weights of the last good epoch are kept. "
+                "Lower the learning rate (training.lr)."
+            )
+        except Exception as exc:  # any failure ends the run as failed, with its message saved
+            status = "failed"
+            error = f"{type(exc).__name__}: {exc}"
+            self.warnings.append("".join(traceback.format_exception_only(type(exc), exc)).strip())
+            if trainer.state.good_state is not None:
+                trainer.model.load_state_dict(trainer.state.good_state)
+        try:
+            final = trainer.final_metrics() if trainer.state.epoch > 0 else {}
+        except Exception as exc:  # noqa: BLE001 - the run's own status matters more
+            final = {}
+            error = error or f"final evaluation failed: {exc}"
+        final["epochs"] = trainer.state.epoch
+        final["warnings"] = list(self.warnings)
+        self.metrics = final
+        self.status, self.error = status, error
+        self.store.finish_run(self.id, status, final, error)
+        trainer.model.eval()
+        self._done.set()
+        self._emit({"type": "finished", "status": status, "error": error, "metrics": final})
+
+
+# ---------------------------------------------------------------- the API
+
+
+def _write_json(path: Path, value: Any) -> None:
+    import json
+
+    path.write_text(json.dumps(value, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def _new_run(
+    spec_like: Any, data: Any, *, name: str | None, epochs: int | None, store: RunStore | None
+) -> tuple[Run, Trainer]:
+    spec = load_spec(spec_like)
+    if epochs is not None:
+        spec.training.epochs = epochs
+    store = store or open_store()
+    probe = Run(store, "", spec)  # validate everything before a run exists in the store
+    trainer, prepared = probe._prepare(data, resume=False)
+    run_id = store.create_run(
+        name=name, spec=spec.to_dict(), source=_source_label(spec, data), task=prepared.task, device=probe.device
+    )
+    probe.id = run_id
+    _write_json(probe.folder / "spec.json", spec.to_dict())
+    _write_json(probe.folder / "preprocessing.json", probe.preprocessing)
+    for message in probe.warnings:
+        warnings.warn(message, DLPWarning, stacklevel=3)
+    return probe, trainer
+
+
+def train(
+    spec: Any,
+    data: Any = None,
+    *,
+    name: str | None = None,
+    epochs: int | None = None,
+    store: RunStore | None = None,
+    subscribe: Callback | None = None,
+) -> Run:
+    """Train in this thread; returns the finished (or stopped, diverged, failed) run."""
+    run, trainer = _new_run(spec, data, name=name, epochs=epochs, store=store)
+    if subscribe is not None:
+        run.subscribe(subscribe)
+    run._execute(trainer)
+    return run
+
+
+def start(
+    spec: Any,
+    data: Any = None,
+    *,
+    name: str | None = None,
+    epochs: int | None = None,
+    store: RunStore | None = None,
+    subscribe: Callback | None = None,
+) -> Run:
+    """Train in a background thread; returns the running run at once."""
+    run, trainer = _new_run(spec, data, name=name, epochs=epochs, store=store)
+    if subscribe is not None:
+        run.subscribe(subscribe)
+    run._thread = threading.Thread(target=run._execute, args=(trainer,), name=f"dlp-run-{run.id}", daemon=True)
+    run._thread.start()
+    return run
+
+
+def load_run(run_id: str, store: RunStore | None = None) -> Run:
+    store = store or open_store()
+    row = store.get_run(run_id)
+    if row is None:
+        raise KeyError(f"no run {run_id!r} in {store.path}")
+    run = Run(store, row["id"], load_spec(row["spec"], check_shapes=False))
+    run.status, run.error, run.device, run.task = row["status"], row["error"], row["device"], row["task"]
+    run.metrics = row["metrics"]
+    run._history = store.epochs(row["id"])
+    pre_path = run.folder / "preprocessing.json"
+    if pre_path.exists():
+        import json
+
+        run.preprocessing = json.loads(pre_path.read_text())
+        run.classes = run.preprocessing.get("classes")
+    run._done.set()
+    return run
+
+
+def runs(store: RunStore | None = None) -> pd.DataFrame:
+    """Every run in the store, newest first."""
+    rows = (store or open_store()).list_runs()
+    table = []
+    for r in rows:
+        m = r["metrics"] or {}
+        best = m.get("test_accuracy", m.get("test_r2"))
+        table.append(
+            {
+                "id": r["id"],
+                "name": r["name"],
+                "status": r["status"],
+                "source": r["source"],
+                "task": r["task"],
+                "epochs": r["epochs_done"],
+                "metric": "accuracy" if "test_accuracy" in m else ("r2" if "test_r2" in m else None),
+                "best": best,
+                "device": r["device"],
+                "created": pd.Timestamp(r["created"], unit="s"),
+                "duration_s": (r["finished"] - r["created"]) if r["finished"] else None,
+                "error": r["error"],
+            }
+        )
+    columns = [
+        "id",
+        "name",
+        "status",
+        "source",
+        "task",
+        "epochs",
+        "metric",
+        "best",
+        "device",
+        "created",
+        "duration_s",
+        "error",
+    ]
+    return pd.DataFrame(table, columns=columns)
+
+
+__all__ = ["DLPWarning", "Run", "load_run", "runs", "start", "train"]

@@ -1,0 +1,267 @@
+"""Training for real: the model learns, stop and divergence end cleanly, runs survive a
+killed process and resume; metrics agree with scikit-learn."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn import metrics as skm
+
+import dlp_widgets as dlp
+from dlp_widgets.data import load_table
+from dlp_widgets.engine import metrics as M
+from dlp_widgets.runstore import open_store
+from dlp_widgets.spec import SpecError
+from dlp_widgets.spec.defaults import default_model
+
+warnings.filterwarnings("ignore", category=UserWarning, module="dlp_widgets")
+
+
+def iris_spec(**training):
+    return {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": training}
+
+
+def test_iris_with_the_default_spec_learns():
+    run = dlp.train(iris_spec())
+    assert run.status == "finished" and len(run.history) == 20
+    assert run.metrics["test_accuracy"] >= 0.9
+    assert run.history["train_loss"].iloc[-1] < run.history["train_loss"].iloc[0] / 3
+
+
+def test_digits_small_cnn_learns():
+    spec = {
+        "model": {
+            "input_shape": [1, 8, 8],
+            "layers": [
+                {"type": "Conv2d", "params": {"out_channels": 16}},
+                {"type": "ReLU"},
+                {"type": "MaxPool2d"},
+                {"type": "Flatten"},
+                {"type": "Linear", "params": {"out_features": 10}},
+            ],
+        },
+        "data": {"source": "builtin:digits"},
+        "training": {"epochs": 8},
+    }
+    run = dlp.train(spec)
+    assert run.metrics["test_accuracy"] >= 0.9
+    assert len(run.metrics["confusion"]) == 10 and sum(map(sum, run.metrics["confusion"])) == 360  # every test row
+
+
+def test_diabetes_regression_learns():
+    spec = {"model": default_model([10], 1), "data": {"source": "builtin:diabetes"}, "training": {"epochs": 30}}
+    run = dlp.train(spec)
+    assert run.task == "regression" and run.metrics["test_r2"] >= 0.4
+    assert 20 < run.metrics["test_mae"] < 80  # in the target's own units (disease progression)
+
+
+def test_same_seed_same_run_on_cpu():
+    a, b = dlp.train(iris_spec(epochs=5)), dlp.train(iris_spec(epochs=5))
+    cols = ["train_loss", "test_loss", "train_accuracy", "test_accuracy"]
+    pd.testing.assert_frame_equal(a.history[cols], b.history[cols])
+
+
+def test_stop_ends_within_one_batch_with_a_usable_model():
+    spec = iris_spec(epochs=100_000, batch_size=1)
+    batches = []
+    run = dlp.start(spec, subscribe=lambda e: batches.append(e["batch"]) if e["type"] == "progress" else None)
+    while len(run.history) < 2:
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    run.stop()
+    assert run.wait(5) == "stopped"
+    assert time.monotonic() - t0 < 1.0
+    assert run.history["epoch"].tolist()[:2] == [1, 2]
+    model = run.model  # the weights of the last completed epoch
+    with torch.no_grad():
+        assert model(torch.zeros(3, 4)).shape == (3, 3)
+    assert open_store().get_run(run.id)["status"] == "stopped"
+    assert run.metrics["epochs"] == len(run.history)
+
+
+def test_divergence_ends_as_diverged_with_the_last_good_weights():
+    spec = {
+        "model": default_model([10], 1),
+        "data": {"source": "builtin:diabetes"},
+        "training": {"epochs": 20, "lr": 10.0, "optimizer": "SGD"},
+    }
+    run = dlp.train(spec)
+    assert run.status == "diverged" and "Lower the learning rate" in run.error
+    for p in run.model.parameters():
+        assert torch.isfinite(p).all()
+    assert open_store().get_run(run.id)["status"] == "diverged"
+
+
+def test_an_exception_ends_the_run_as_failed_with_its_message():
+    run = dlp.start(iris_spec(epochs=50))
+
+    def explode(*_):
+        raise RuntimeError("disk full")
+
+    run.store.add_epoch = explode  # the store fails mid-run
+    assert run.wait(30) == "failed"
+    assert "disk full" in run.error
+
+
+def test_softmax_before_cross_entropy_warns():
+    spec = iris_spec()
+    spec["model"]["layers"].append({"type": "Softmax"})
+    with pytest.warns(dlp.DLPWarning, match="applies softmax itself"):
+        run = dlp.train(spec, epochs=1)
+    assert any("Softmax" in w for w in run.metrics["warnings"])
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (
+            lambda s: s["model"]["layers"][-1]["params"].update(out_features=5),
+            "the data has 3 classes; set out_features of the Linear at position 3 to 3",
+        ),
+        (lambda s: s["model"].update(input_shape=[5]), "the model takes input [5] but the data gives [4]"),
+        (
+            lambda s: s["training"].update(loss="MSELoss"),
+            "MSELoss is a regression loss, but the task is classification",
+        ),
+        (lambda s: s["training"].update(batch_size=500), "fewer than one batch"),
+    ],
+)
+def test_bad_setups_are_refused_before_a_run_exists(change, words):
+    spec = iris_spec()
+    change(spec)
+    before = len(dlp.runs())
+    with pytest.raises((SpecError, dlp.DataError)) as info:
+        dlp.train(spec)
+    assert words in str(info.value)
+    assert len(dlp.runs()) == before
+
+
+def test_dataframe_override_and_class_weights():
+    frame, _ = load_table("builtin:wine")
+    spec = {"model": default_model([13], 3), "data": {"target": "cultivar"}, "training": {"class_weights": True}}
+    run = dlp.train(spec, data=frame)
+    assert run.metrics["test_accuracy"] >= 0.9
+    assert dlp.runs().iloc[0]["source"] == "DataFrame (passed from Python)"
+
+
+# ---------------------------------------------------------------- metrics against scikit-learn
+
+
+def test_metrics_match_scikit_learn():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 500)
+    logits = torch.from_numpy(rng.normal(size=(500, 4)) + np.eye(4)[y] * 1.5).float()
+    pred, probs = M.classification_scores(logits, torch.from_numpy(y), False)
+    assert M.confusion_matrix(torch.from_numpy(y), pred, 4) == skm.confusion_matrix(y, pred.numpy()).tolist()
+    curves = M.roc_curves(torch.from_numpy(y), probs, ["a", "b", "c", "d"])
+    for k, name in enumerate("abcd"):
+        assert curves[name]["auc"] == pytest.approx(skm.roc_auc_score(y == k, probs[:, k].numpy()), abs=1e-9)
+    # binary: one curve, for the positive class
+    yb = rng.integers(0, 2, 300)
+    scores = rng.normal(size=300) + yb
+    fpr, tpr, auc = M.roc_curve(yb, scores, max_points=10_000)
+    assert auc == pytest.approx(skm.roc_auc_score(yb, scores), abs=1e-9)
+    sk_fpr, sk_tpr, _ = skm.roc_curve(yb, scores, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, sk_fpr, atol=1e-12)
+    np.testing.assert_allclose(tpr, sk_tpr, atol=1e-12)
+    thin_fpr, _, thin_auc = M.roc_curve(yb, scores)  # thinned for display, the AUC still exact
+    assert len(thin_fpr) <= 201 and thin_auc == auc
+    # regression
+    truth, guess = rng.normal(size=200), rng.normal(size=200)
+    r = M.regression_scores(torch.from_numpy(guess), torch.from_numpy(truth), scale=3.0)
+    assert r["r2"] == pytest.approx(skm.r2_score(truth, guess))
+    assert r["mae"] == pytest.approx(3 * skm.mean_absolute_error(truth, guess))
+    assert r["rmse"] == pytest.approx(3 * math.sqrt(skm.mean_squared_error(truth, guess)))
+
+
+def test_run_metrics_match_scikit_learn_on_its_own_predictions():
+    run = dlp.train(iris_spec(epochs=10))
+    frame, _ = load_table("builtin:iris")
+    data = dlp_widgets_data_prepare(run)
+    test_rows = frame.loc[data.test_index]
+    pred = run.predict(test_rows.drop(columns=["species"]))
+    truth = test_rows["species"].to_numpy()
+    assert run.metrics["test_accuracy"] == pytest.approx(skm.accuracy_score(truth, pred))
+    assert run.metrics["confusion"] == skm.confusion_matrix(truth, pred, labels=run.classes).tolist()
+
+
+def dlp_widgets_data_prepare(run):
+    from dlp_widgets.data import prepare
+
+    return prepare(run.spec)
+
+
+# ---------------------------------------------------------------- the store and resuming
+
+CHILD = r"""
+import sys, time, dlp_widgets as dlp
+from dlp_widgets.spec.defaults import default_model
+spec = {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 12, "batch_size": 8}}
+def on_event(e):
+    if e["type"] == "epoch_end" and e["epoch"] == 3:
+        print(e["run_id"], flush=True)
+        time.sleep(60)  # a long epoch: the parent kills us here
+dlp.train(spec, subscribe=on_event)
+"""
+
+
+def test_killed_process_leaves_an_interrupted_run_that_resumes():
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        run_id = child.stdout.readline().strip()
+        assert run_id, "the child printed no run id"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    store = open_store()  # opening marks runs of dead processes
+    row = store.get_run(run_id)
+    assert row["status"] == "interrupted" and row["epochs_done"] == 3
+    run = dlp.load_run(run_id)
+    assert run.status == "interrupted" and len(run.history) == 3
+    run.resume()
+    assert run.status == "finished"
+    assert run.history["epoch"].tolist() == list(range(1, 13))
+    assert [e["epoch"] for e in store.epochs(run_id)] == list(range(1, 13))
+    assert run.metrics["test_accuracy"] >= 0.8
+
+
+def test_resumed_run_equals_an_uninterrupted_one():
+    full = dlp.train(iris_spec(epochs=8))
+    cut = dlp.start(iris_spec(epochs=8))
+    stopped = threading.Event()
+
+    def stop_after_4(e):
+        if e["type"] == "epoch_end" and e["epoch"] == 4:
+            cut.stop()
+            stopped.set()
+
+    cut.subscribe(stop_after_4)
+    assert cut.wait(30) == "stopped" and len(cut.history) == 4
+    cut.resume()
+    cols = ["train_loss", "test_loss", "test_accuracy"]
+    pd.testing.assert_frame_equal(cut.history[cols], full.history[cols])
+
+
+def test_runs_table_and_store_contents():
+    run = dlp.train(iris_spec(epochs=3), name="tiny")
+    table = dlp.runs()
+    row = table[table["id"] == run.id].iloc[0]
+    assert row["name"] == "tiny" and row["status"] == "finished" and row["epochs"] == 3 and row["metric"] == "accuracy"
+    stored = open_store().get_run(run.id)
+    assert stored["spec"]["training"]["epochs"] == 3 and stored["source"] == "builtin:iris"
+    assert json.loads(json.dumps(stored["metrics"]))["roc"]["setosa"]["auc"] > 0.9
+    assert (run.folder / "last.pt").exists() and (run.folder / "best.pt").exists()
+    ckpt = torch.load(run.folder / "last.pt", weights_only=True)
+    assert ckpt["epoch"] == 3

@@ -1,0 +1,144 @@
+"""Exports checked by their consumers: onnxruntime, torch.load(weights_only=True), the
+standalone script in a subprocess, and the script under torchrun with two processes."""
+
+import json
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+import dlp_widgets as dlp
+from dlp_widgets.data import load_table, prepare
+from dlp_widgets.spec.defaults import default_model
+
+warnings.filterwarnings("ignore", category=UserWarning, module="dlp_widgets")
+
+
+@pytest.fixture(scope="module")
+def iris_run(tmp_path_factory):
+    import os
+
+    os.environ["DLP_HOME"] = str(tmp_path_factory.mktemp("exports-home"))
+    return dlp.train({"model": default_model([4], 3), "data": {"source": "builtin:iris"}})
+
+
+def test_onnx_matches_torch_with_a_dynamic_batch(iris_run, tmp_path):
+    path = iris_run.export("onnx", tmp_path / "iris.onnx")
+    onnx.checker.check_model(str(path))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    data = prepare(iris_run.spec)
+    for rows in (data.X_test[:1], data.X_test[:7], data.X_test):
+        got = session.run(None, {session.get_inputs()[0].name: rows})[0]
+        with torch.no_grad():
+            want = iris_run.model(torch.from_numpy(rows)).numpy()
+        np.testing.assert_allclose(got, want, atol=1e-4)
+    assert any(a["kind"] == "onnx" and a["sha256"] for a in iris_run.store.artefacts(iris_run.id))
+
+
+def test_onnx_of_an_image_model(tmp_path):
+    spec = {
+        "model": {
+            "input_shape": [1, 8, 8],
+            "layers": [
+                {"type": "Conv2d"},
+                {"type": "BatchNorm2d"},
+                {"type": "ReLU"},
+                {"type": "MaxPool2d"},
+                {"type": "Flatten"},
+                {"type": "Dropout"},
+                {"type": "Linear", "params": {"out_features": 10}},
+            ],
+        },
+        "data": {"source": "builtin:digits"},
+        "training": {"epochs": 2},
+    }
+    run = dlp.train(spec)
+    path = run.export("onnx", tmp_path / "digits.onnx")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = torch.rand(5, 1, 8, 8)
+    with torch.no_grad():
+        want = run.model(x).numpy()
+    np.testing.assert_allclose(session.run(None, {"input": x.numpy()})[0], want, atol=1e-4)
+
+
+def test_pt_loads_with_weights_only_and_predicts_raw_rows(iris_run, tmp_path):
+    path = iris_run.export("pt", tmp_path / "iris.pt")
+    payload = torch.load(path, weights_only=True)  # plain types only: no pickle of our classes
+    assert payload["format"] == "dlp_widgets.model/1" and payload["preprocessing"]["classes"] == [
+        "setosa",
+        "versicolor",
+        "virginica",
+    ]
+    model = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.ReLU(), torch.nn.Linear(32, 3))
+    model.load_state_dict(payload["state_dict"])  # an identical model, written by hand
+    saved = dlp.load_model(path)
+    frame, _ = load_table("builtin:iris")
+    raw = frame.drop(columns=["species"]).iloc[::10]
+    np.testing.assert_array_equal(saved.predict(raw), iris_run.predict(raw))
+    assert (saved.predict(raw) == frame["species"].iloc[::10].to_numpy()).mean() >= 0.8
+
+
+def test_code_export_builds_the_same_model(iris_run, tmp_path):
+    path = iris_run.export("code", tmp_path / "model.py")
+    namespace = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)  # our own generated file
+    namespace["model"].load_state_dict(iris_run.model.state_dict())
+
+
+def _run_script(args, cwd):
+    out = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=cwd)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_standalone_script_trains_to_the_same_metrics(iris_run, tmp_path):
+    path = iris_run.export("script", tmp_path / "train_iris.py")
+    assert (tmp_path / "train_iris_data.csv").exists()
+    result = _run_script([sys.executable, str(path)], tmp_path)
+    assert result["world_size"] == 1
+    assert result["test_accuracy"] == pytest.approx(iris_run.metrics["test_accuracy"], abs=1 / 30 + 1e-9)
+    assert result["test_loss"] == pytest.approx(iris_run.metrics["test_loss"], rel=0.05)
+
+
+def test_standalone_script_for_regression_from_a_csv(tmp_path):
+    frame, _ = load_table("builtin:diabetes")
+    csv = tmp_path / "diabetes.csv"
+    frame.to_csv(csv, index=False)
+    run = dlp.train(
+        {
+            "model": default_model([10], 1),
+            "data": {"source": f"csv:{csv}", "target": "progression"},
+            "training": {"epochs": 30},
+        }
+    )
+    path = run.export("script", tmp_path / "train_diabetes.py")
+    result = _run_script([sys.executable, str(path), "--metrics-out", str(tmp_path / "m.json")], tmp_path)
+    assert result["test_r2"] == pytest.approx(run.metrics["test_r2"], abs=0.02)
+    assert json.loads((tmp_path / "m.json").read_text())["test_r2"] == result["test_r2"]
+
+
+def test_standalone_script_under_torchrun_with_two_processes(iris_run, tmp_path):
+    path = iris_run.export("script", tmp_path / "train_ddp.py")
+    result = _run_script(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            str(path),
+            "--epochs",
+            "40",
+            "--out",
+            str(tmp_path / "ddp.pt"),
+        ],
+        tmp_path,
+    )
+    assert result["world_size"] == 2 and result["test_accuracy"] >= 0.8
+    state = torch.load(tmp_path / "ddp.pt", weights_only=True)
+    assert set(state) == set(iris_run.model.state_dict())
