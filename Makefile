@@ -4,14 +4,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 SETUP := $(VENV)/.setup-done
-STATIC := dlp_widgets/static/summary.js
+STATIC := dlp_widgets/static/summary.js dlp_widgets/static/builder.js dlp_widgets/static/history.js
 JS_SOURCES := $(wildcard js/*.js js/*.css) js/package.json js/package-lock.json
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # torch and torchvision: the pinned pair this machine's pip takes from local disk
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test setup js lint bench clean
+.PHONY: demo demo-headless test setup js lint bench clean
 
 setup: $(SETUP) $(STATIC)
 
@@ -37,7 +37,13 @@ $(CHROMIUM):
 lint: setup
 	$(BIN)/ruff check dlp_widgets tests benchmarks
 
+# JupyterLab on the quickstart notebook (a Playground on Iris). PORT=… to choose the port.
+PORT ?= 8888
 demo: setup
+	$(BIN)/jupyter lab notebooks/01_quickstart.ipynb --port=$(PORT) --ServerApp.port_retries=50 $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# The same job without a browser: shapes, code, a refused model, a trained LeNet-5.
+demo-headless: setup
 	@echo "== shapes of LeNet-5, inferred without a forward pass"
 	$(BIN)/dlp shapes examples/lenet5.json
 	@echo "== the PyTorch source of the same model"
@@ -48,8 +54,11 @@ demo: setup
 	$(BIN)/dlp train examples/lenet5.json
 	$(BIN)/dlp runs
 
+# Runs of the tests' notebook kernels go to a throw-away store, never the user's.
+TEST_HOME := $(CURDIR)/.test-home
 test: setup $(CHROMIUM) lint
-	$(BIN)/python -m pytest -q
+	rm -rf $(TEST_HOME)
+	DLP_HOME=$(TEST_HOME) $(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python benchmarks/shape_inference.py

@@ -12,8 +12,8 @@ from .spec import ModelSpec, Spec, SpecError, infer, load_spec
 __version__ = "0.1.0"
 
 _LAZY = {
-    "train": "engine.runner",
-    "start": "engine.runner",
+    "train": "api",
+    "start": "api",
     "load_run": "engine.runner",
     "runs": "engine.runner",
     "Run": "engine.runner",
@@ -22,6 +22,11 @@ _LAZY = {
     "from_torch": "engine.build",
     "load_model": "export.pt",
     "DataError": "data.errors",
+    "LayerBuilder": "widgets.builder",
+    "Playground": "widgets.playground",
+    "RunHistory": "widgets.history",
+    "TrainingDashboard": "widgets.dashboard",
+    "ModelSummary": "widgets.summary",
 }
 _ALIASES = {"load_model": "load_pt"}
 

@@ -146,6 +146,16 @@ def test_bad_setups_are_refused_before_a_run_exists(change, words):
     assert len(dlp.runs()) == before
 
 
+def test_batchnorm_needs_two_examples_per_batch_and_skips_a_last_single_one():
+    spec = iris_spec(batch_size=1)
+    spec["model"]["layers"].insert(1, {"type": "BatchNorm1d"})
+    with pytest.raises(SpecError, match="BatchNorm1d at position 2 normalises over the batch"):
+        dlp.train(spec)
+    spec["training"]["batch_size"] = 7  # 120 training rows: the last batch holds one row
+    run = dlp.train(spec, epochs=2)
+    assert run.status == "finished", run.error
+
+
 def test_dataframe_override_and_class_weights():
     frame, _ = load_table("builtin:wine")
     spec = {"model": default_model([13], 3), "data": {"target": "cultivar"}, "training": {"class_weights": True}}

@@ -99,6 +99,8 @@ class Trainer:
         if self.state.generator_state is not None:
             self.generator.set_state(self.state.generator_state)
         self.binary_logit = config.loss_name == "BCEWithLogitsLoss" and self._out_dim() == 1
+        # batch normalisation cannot train on one example: a last batch of one is skipped
+        self.skip_single = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
         self.n_classes = len(config.classes) if config.classes else 0
         use_bf16 = config.precision == "bf16" and config.device.type == "cuda"
         self.autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else nullcontext
@@ -132,6 +134,8 @@ class Trainer:
                 order = torch.arange(n, device=cfg.device)
             for i in range(0, n, cfg.batch_size):
                 idx = order[i : i + cfg.batch_size]
+                if len(idx) == 1 and self.skip_single and n > 1:
+                    continue
                 yield split.x.index_select(0, idx), split.y.index_select(0, idx)
             return
         loader = torch.utils.data.DataLoader(

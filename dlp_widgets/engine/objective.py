@@ -59,6 +59,14 @@ def check_fit(spec: Spec, report: ShapeReport, task: str, n_classes: int | None,
             layer=linear,
             param="out_features",
         )
+    for i, layer in enumerate(spec.model.layers):
+        if layer.type in ("BatchNorm1d", "BatchNorm2d") and spec.training.batch_size < 2:
+            raise SpecError(
+                f"{layer.type} at position {i + 1} normalises over the batch, so it needs at least 2 examples per batch; "
+                "raise training.batch_size",
+                layer=i,
+                param="batch_size",
+            )
     ending = spec.model.layers[-1].type if spec.model.layers else None
     if ending == "Softmax" and name == "CrossEntropyLoss":
         warnings.append(

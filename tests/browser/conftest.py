@@ -120,8 +120,129 @@ def harness(page, static_server):
     return open_widget
 
 
-def screenshot(page, name: str) -> pathlib.Path:
+def screenshot(page, name: str, element: str | None = None) -> pathlib.Path:
+    """Save a picture of the page (or of one element) under tests/artifacts/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    if element is not None:
+        target = page.locator(element).first
+        target.scroll_into_view_if_needed()
+        target.screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# ---------------------------------------------------------------- real Jupyter servers
+
+
+def _settings(work: pathlib.Path) -> None:
+    # Throw-away user settings: no news prompt, and a kernel without the "Select Kernel" dialog.
+    settings = {
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"autoStartDefaultKernel": True},
+    }
+    for rel, data in settings.items():
+        f = work / "lab-settings" / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(data))
+
+
+class JupyterServer:
+    def __init__(self, flavor: str, work: pathlib.Path) -> None:
+        self.flavor, self.work = flavor, work
+        for d in ("root", "config", "runtime", "lab-settings", "lab-workspaces", "dlp-home"):
+            (work / d).mkdir(exist_ok=True)
+        _settings(work)
+        self.port, self.token = free_port(), "dlp-test-token"
+        venv_bin = pathlib.Path(sys.executable).parent
+        env = dict(
+            os.environ,
+            JUPYTER_CONFIG_DIR=str(work / "config"),
+            JUPYTER_RUNTIME_DIR=str(work / "runtime"),
+            JUPYTERLAB_SETTINGS_DIR=str(work / "lab-settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(work / "lab-workspaces"),
+            DLP_HOME=str(work / "dlp-home"),
+            PATH=f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
+        )
+        cmd = [
+            str(venv_bin / "jupyter"),
+            flavor,
+            "--no-browser",
+            "--allow-root",
+            f"--port={self.port}",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={work / 'root'}",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+        ]
+        self.log = open(work / "server.log", "w")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.base = f"http://127.0.0.1:{self.port}"
+        wait_http(f"{self.base}/api/status?token={self.token}", self.proc, 120)
+
+    @property
+    def dlp_home(self) -> pathlib.Path:
+        return self.work / "dlp-home"
+
+    def write_notebook(self, name: str, cells: list[str]) -> str:
+        nb = {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "metadata": {},
+                    "execution_count": None,
+                    "outputs": [],
+                    "source": src,
+                    "id": f"c{i}",
+                }
+                for i, src in enumerate(cells)
+            ],
+        }
+        (self.work / "root" / name).write_text(json.dumps(nb))
+        return name
+
+    def open(self, page, name: str) -> None:
+        path = f"/lab/tree/{name}" if self.flavor == "lab" else f"/notebooks/{name}"
+        page.goto(f"{self.base}{path}?token={self.token}")
+        page.wait_for_selector(".jp-Toolbar-kernelName:has-text('Python')", timeout=90_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], .jp-Notebook", timeout=60_000)
+
+    def run_all(self, page) -> None:
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+    def stop(self) -> None:
+        stop(self.proc)
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    server = JupyterServer("lab", tmp_path_factory.mktemp("jupyterlab"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory):
+    server = JupyterServer("notebook", tmp_path_factory.mktemp("notebook7"))
+    yield server
+    server.stop()
+
+
+# Messages the front ends log on their own, whatever the notebook holds.
+KNOWN_NOISE = ("reading 'schema'", "favicon", "Failed to load resource: the server responded with a status of 404")
+
+
+def real_errors(errors: list[str]) -> list[str]:
+    return [e for e in errors if not any(noise in e for noise in KNOWN_NOISE)]

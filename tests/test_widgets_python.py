@@ -1,0 +1,132 @@
+"""The widgets' Python side: browser payloads are untrusted input, the dashboard throttles
+what it sends, specs flow both ways."""
+
+import time
+import warnings
+
+import pytest
+from hypothesis import given, settings
+
+import dlp_widgets as dlp
+from dlp_widgets.spec.defaults import default_model
+from dlp_widgets.widgets import LayerBuilder
+from dlp_widgets.widgets.dashboard import TrainingDashboard
+from test_spec_validation import json_values
+
+warnings.filterwarnings("ignore", category=UserWarning, module="dlp_widgets")
+
+
+def browser_sets(widget, **state):
+    """What an update from the browser does: ipywidgets hands the state to set_state."""
+    widget.set_state(state)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "garbage",
+        42,
+        None,
+        {"type": "Linear"},
+        [{"type": "Linear", "params": "out_features=3"}],
+        [{"type": "Linear", "params": {"out_features": "__import__('os').system('echo pwned')"}}],
+        [{"type": "eval"}],
+        [[["deep"]]] * 3,
+        [{"type": "Linear", "params": {"out_features": 10**100}}],
+        [{"type": "Linear"}] * 5000,
+    ],
+)
+def test_malformed_layers_from_the_browser_become_errors_in_the_widget(payload):
+    b = LayerBuilder({"input_shape": [4], "layers": [{"type": "Linear"}]})
+    browser_sets(b, layers=payload)
+    assert "error" in b.report
+    assert b.report["error"]["message"]
+    with pytest.raises(dlp.SpecError):
+        b.spec  # noqa: B018 - the strict view refuses, the widget stays usable
+    browser_sets(b, layers=[{"type": "Linear", "params": {"out_features": 2}}])
+    assert b.ok and b.report["layers"][0]["output_shape"] == [2]
+
+
+@settings(max_examples=150)
+@given(json_values, json_values, json_values)
+def test_any_browser_state_leaves_a_working_widget(layers, shape, selected):
+    b = LayerBuilder({"input_shape": [4], "layers": []})
+    browser_sets(b, layers=layers, input_shape=shape, selected=selected)
+    assert isinstance(b.report, dict)
+    assert isinstance(b.selected, int)
+
+
+def test_spec_syncs_both_ways_and_builds():
+    b = LayerBuilder()
+    b.spec = {"input_shape": [1, 8, 8], "layers": [{"type": "Conv2d"}, {"type": "Flatten"}, {"type": "Linear"}]}
+    assert b.layers[0] == {"type": "Conv2d"} and b.report["output_shape"] == [10]
+    browser_sets(b, layers=b.layers + [{"type": "ReLU"}])
+    assert [layer.type for layer in b.spec.layers][-1] == "ReLU"
+    assert tuple(b.model()(__import__("torch").zeros(2, 1, 8, 8)).shape) == (2, 10)
+    assert "nn.Conv2d(1, 8, 3, padding=1)" in b.code()
+    from torch import nn
+
+    b2 = LayerBuilder.from_torch(nn.Sequential(nn.Linear(3, 5), nn.Tanh()), [3])
+    assert b2.layers == [{"type": "Linear", "params": {"out_features": 5}}, {"type": "Tanh"}]
+
+
+def test_dashboard_sends_about_ten_updates_a_second_whatever_the_batch_count():
+    board = TrainingDashboard()
+    flushes = []
+    original = board.flush
+
+    def counting_flush():
+        flushes.append(time.monotonic())
+        original()
+
+    board.flush = counting_flush
+    t0 = time.monotonic()
+    run = dlp.train(
+        {
+            "model": default_model([4], 3),
+            "data": {"source": "builtin:iris"},
+            "training": {"epochs": 40, "batch_size": 1},
+        },
+        dashboard=False,
+        subscribe=board.on_event,
+    )
+    seconds = time.monotonic() - t0
+    batches = 40 * 120
+    assert run.status == "finished"
+    assert len(flushes) <= seconds * 10 + 4, (len(flushes), seconds)  # not one per batch (4,800) or epoch (40)
+    assert board.loss_train.x.tolist() == list(range(1, 41))  # yet every epoch reached the chart
+    assert batches > 10 * len(flushes)
+
+
+def test_dashboard_of_a_failed_run_shows_its_message():
+    run = dlp.train(
+        {
+            "model": default_model([10], 1),
+            "data": {"source": "builtin:diabetes"},
+            "training": {"epochs": 5, "lr": 10.0, "optimizer": "SGD"},
+        },
+        dashboard=False,
+    )
+    board = TrainingDashboard(run)
+    assert "data-status='diverged'" in board.status.value
+    assert "Lower the learning rate" in board.message.value
+
+
+def test_run_history_ignores_malformed_messages_and_selection():
+    from dlp_widgets.widgets.history import RunHistory
+
+    run = dlp.train(
+        {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 2}}, dashboard=False
+    )
+    history = RunHistory()
+    assert history.table.rows[0]["id"] == run.id
+    for bad in ("x", 3, {"action": "rm -rf"}, {"action": "delete", "id": ["a"]}, {"action": "delete", "id": "nope"}):
+        history._on_message(history.table, bad, [])
+    assert len(history.table.rows) == 1
+    history.table.set_state({"selected": {"not": "a list"}})
+    history.table.set_state({"selected": [run.id, 5, None]})
+    assert history.curves.labels == [history.table.rows[0]["name"]]
+    folder = run.folder
+    assert folder.exists()
+    history._on_message(history.table, {"action": "delete", "id": run.id}, [])
+    assert history.table.rows == [] and not folder.exists()
