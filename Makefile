@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 SETUP := $(VENV)/.setup-done
-STATIC := dlp_widgets/static/summary.js dlp_widgets/static/builder.js dlp_widgets/static/history.js
+STATIC := dlp_widgets/static/summary.js dlp_widgets/static/builder.js dlp_widgets/static/history.js dlp_widgets/static/transforms.js
 JS_SOURCES := $(wildcard js/*.js js/*.css) js/package.json js/package-lock.json
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -64,6 +64,7 @@ bench: setup
 	$(BIN)/python benchmarks/shape_inference.py
 	$(BIN)/python benchmarks/csv_to_tensors.py
 	$(BIN)/python benchmarks/train_overhead.py
+	$(BIN)/python benchmarks/widgets_bench.py
 
 clean:
 	rm -rf $(VENV) js/node_modules dlp_widgets/static/*.js dlp_widgets/static/*.css tests/artifacts

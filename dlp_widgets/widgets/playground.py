@@ -14,6 +14,7 @@ from ..data.images import TORCHVISION_SETS
 from ..spec import LOSSES, OPTIMIZERS, Spec, SpecError, TrainingSpec
 from ..spec.defaults import default_model
 from .builder import LayerBuilder
+from .transforms import TransformList
 
 BUILTIN_CHOICES = (
     [(f"{name} — {b.description}", f"builtin:{name}") for name, b in BUILTINS.items()]
@@ -68,6 +69,9 @@ class Playground(W.VBox):
         self.data_message = W.HTML()
         self.preview = W.HTML()
         self.columns_view = W.HTML()
+        self.train_transforms = TransformList("train")
+        self.test_transforms = TransformList("test")
+        self.transforms_box = W.HBox([self.train_transforms, self.test_transforms], layout=W.Layout(display="none"))
         data_step = W.VBox(
             [
                 self.source_kind,
@@ -80,6 +84,7 @@ class Playground(W.VBox):
                 self.data_message,
                 self.preview,
                 self.columns_view,
+                self.transforms_box,
             ]
         )
 
@@ -165,6 +170,8 @@ class Playground(W.VBox):
         ):
             w.observe(lambda _: self._refresh_review(), "value")
         self.builder.observe(lambda _: self._refresh_review(), "report")
+        self.train_transforms.observe(self._on_transforms, "items")
+        self.test_transforms.observe(self._on_transforms, "items")
         self._on_source()
         if target is not None and target in self.target.options:
             self.target.value = target
@@ -224,6 +231,7 @@ class Playground(W.VBox):
             return
         self._summary = summary
         if summary["kind"] == "tabular":
+            self.transforms_box.layout.display = "none"
             columns = [c["name"] for c in summary["columns"]]
             default_target = summary.get("target") or summary.get("suggested_target") or columns[-1]
             self.target.unobserve(self._on_target, "value")
@@ -243,7 +251,28 @@ class Playground(W.VBox):
                 f"{summary['rows']:,} images · classes {', '.join(map(html.escape, summary['classes']))} · "
                 f"image {summary['image_shape']} → model input {summary['input_shape']}"
             )
+            self.transforms_box.layout.display = None
+            for box in (self.train_transforms, self.test_transforms):
+                box.set_image_shape(summary["image_shape"])
             self._data_ready(summary)
+
+    def transforms(self) -> dict[str, list[dict[str, Any]]] | None:
+        """The validated train and test transform lists (None for tables)."""
+        if self.transforms_box.layout.display == "none":
+            return None
+        return {"train": self.train_transforms.value, "test": self.test_transforms.value}
+
+    def _on_transforms(self, *_: Any) -> None:
+        if self.train_transforms.error or self.test_transforms.error or not self._summary:
+            self._refresh_review()
+            return
+        from ..spec.transforms import transformed_shape
+
+        shape = transformed_shape(self.test_transforms.value, tuple(self._summary["image_shape"]), "test")
+        self._summary["input_shape"] = list(shape)
+        if list(self.builder.input_shape or []) != list(shape):
+            self.builder.input_shape = list(shape)  # the model keeps its layers; shapes update in place
+        self._refresh_review()
 
     def _on_target(self, *_: Any) -> None:
         source = self._source()
@@ -316,6 +345,9 @@ class Playground(W.VBox):
     def spec(self) -> Spec:
         """The spec the Playground describes (raises SpecError while the model is invalid)."""
         data: dict[str, Any] = {"source": self._source_string(), "task": self.task.value}
+        transforms = self.transforms()
+        if transforms is not None:
+            data["transforms"] = transforms
         if self._summary and self._summary.get("kind") == "tabular":
             data["target"] = self.target.value
             data["features"] = list(self.features.value) or None
