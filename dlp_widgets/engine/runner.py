@@ -355,7 +355,7 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _new_run(
-    spec_like: Any, data: Any, *, name: str | None, epochs: int | None, store: RunStore | None
+    spec_like: Any, data: Any, *, name: str | None = None, epochs: int | None = None, store: RunStore | None = None
 ) -> tuple[Run, Trainer]:
     spec = load_spec(spec_like)
     if epochs is not None:
@@ -374,34 +374,19 @@ def _new_run(
     return probe, trainer
 
 
-def train(
-    spec: Any,
-    data: Any = None,
-    *,
-    name: str | None = None,
-    epochs: int | None = None,
-    store: RunStore | None = None,
-    subscribe: Callback | None = None,
-) -> Run:
-    """Train in this thread; returns the finished (or stopped, diverged, failed) run."""
-    run, trainer = _new_run(spec, data, name=name, epochs=epochs, store=store)
+def train(spec: Any, data: Any = None, *, subscribe: Callback | None = None, **options: Any) -> Run:
+    """Train in this thread; returns the finished (or stopped, diverged, failed) run.
+    ``options``: ``name``, ``epochs`` (overrides the spec's), ``store``."""
+    run, trainer = _new_run(spec, data, **options)
     if subscribe is not None:
         run.subscribe(subscribe)
     run._execute(trainer)
     return run
 
 
-def start(
-    spec: Any,
-    data: Any = None,
-    *,
-    name: str | None = None,
-    epochs: int | None = None,
-    store: RunStore | None = None,
-    subscribe: Callback | None = None,
-) -> Run:
-    """Train in a background thread; returns the running run at once."""
-    run, trainer = _new_run(spec, data, name=name, epochs=epochs, store=store)
+def start(spec: Any, data: Any = None, *, subscribe: Callback | None = None, **options: Any) -> Run:
+    """Train in a background thread; returns the running run at once (options as ``train``)."""
+    run, trainer = _new_run(spec, data, **options)
     if subscribe is not None:
         run.subscribe(subscribe)
     run._thread = threading.Thread(target=run._execute, args=(trainer,), name=f"dlp-run-{run.id}", daemon=True)

@@ -61,31 +61,13 @@ def _param_schema(p: Param) -> dict[str, Any]:
     return s
 
 
-def _layer_schema(name: str) -> dict[str, Any]:
-    entry = CATALOGUE[name]
+def _entry_schema(entry: Any) -> dict[str, Any]:
+    """``{"type": NAME, "params": {...}}`` for one layer or transform of a catalogue."""
     return {
         "type": "object",
         "description": entry.summary,
         "properties": {
-            "type": {"const": name},
-            "params": {
-                "type": ["object", "null"],
-                "properties": {p.name: _param_schema(p) for p in entry.params},
-                "additionalProperties": False,
-            },
-        },
-        "required": ["type"],
-        "additionalProperties": False,
-    }
-
-
-def _transform_schema(name: str) -> dict[str, Any]:
-    entry = TRANSFORMS[name]
-    return {
-        "type": "object",
-        "description": entry.summary,
-        "properties": {
-            "type": {"const": name},
+            "type": {"const": entry.name},
             "params": {
                 "type": ["object", "null"],
                 "properties": {p.name: _param_schema(p) for p in entry.params},
@@ -184,8 +166,8 @@ def json_schema() -> dict[str, Any]:
         "required": ["model"],
         "additionalProperties": False,
         "$defs": {
-            **{name: _layer_schema(name) for name in CATALOGUE},
-            **{f"transform.{name}": _transform_schema(name) for name in TRANSFORMS},
+            **{name: _entry_schema(entry) for name, entry in CATALOGUE.items()},
+            **{f"transform.{name}": _entry_schema(entry) for name, entry in TRANSFORMS.items()},
         },
     }
 
