@@ -82,13 +82,10 @@ def render_100(browser) -> list[float]:
             "report": infer({"input_shape": [4], "layers": layers}).to_dict(),
         }
         query = urllib.parse.urlencode(
-            {
-                "esm": "/dlp_widgets/static/builder.js",
-                "css": "/dlp_widgets/static/builder.css",
-                "state": json.dumps(state),
-            }
+            {"esm": "/dlp_widgets/static/builder.js", "css": "/dlp_widgets/static/builder.css"}
         )
         page = browser.new_page()
+        page.add_init_script(f"window.__initialState = {json.dumps(state)};")
         page.goto(f"http://127.0.0.1:{port}/tests/browser/harness.html?{query}")
         page.wait_for_function("window.__ready === true")
         report = state["report"]

@@ -22,6 +22,7 @@ _LAZY = {
     "from_torch": "engine.build",
     "load_model": "export.pt",
     "DataError": "data.errors",
+    "docs": "layer_docs",
     "LayerBuilder": "widgets.builder",
     "Playground": "widgets.playground",
     "RunHistory": "widgets.history",

@@ -394,6 +394,11 @@ function render({ model, el }) {
       h("div", "dlp-doc-label", "Shape"), h("p", "dlp-doc-shape", spec.shape_rule),
       h("div", "dlp-doc-label", "When to use it"), h("p", "dlp-doc-when", spec.when),
     );
+    if (spec.example) docs.append(h("div", "dlp-doc-label", "Worked example"), h("p", "dlp-doc-example", spec.example));
+    if (spec.mistakes) docs.append(h("div", "dlp-doc-label", "Common mistakes"), h("p", "dlp-doc-mistakes", spec.mistakes));
+    if (spec.picture && spec.picture.startsWith("data:image/svg+xml;base64,")) {
+      docs.append(h("img", "dlp-doc-picture", null, { src: spec.picture, alt: `picture of ${spec.name}` }));
+    }
   }
 
   // -- toolbar: undo / redo

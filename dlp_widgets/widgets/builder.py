@@ -18,6 +18,17 @@ from ..spec import ModelSpec, infer, palette
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
 
 
+def _catalogue_with_pages() -> list[dict[str, Any]]:
+    """The palette entries with their wiki sections (mistakes, a worked example, a picture)."""
+    from ..layer_docs import page
+
+    out = []
+    for item in palette():
+        p = page(item["name"])
+        out.append({**item, "example": p["example"], "mistakes": p["mistakes"], "picture": p["picture"]})
+    return out
+
+
 class LayerBuilder(anywidget.AnyWidget):
     _esm = STATIC / "builder.js"
     _css = STATIC / "builder.css"
@@ -33,7 +44,7 @@ class LayerBuilder(anywidget.AnyWidget):
     def __init__(
         self, model: ModelSpec | dict[str, Any] | None = None, *, input_shape: list[int] | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(catalogue=palette(), **kwargs)
+        super().__init__(catalogue=_catalogue_with_pages(), **kwargs)
         if model is not None:
             self.spec = model
         elif input_shape is not None:

@@ -106,12 +106,9 @@ def harness(page, static_server):
 
     def open_widget(name: str, state: dict) -> object:
         query = urllib.parse.urlencode(
-            {
-                "esm": f"/dlp_widgets/static/{name}.js",
-                "css": f"/dlp_widgets/static/{name}.css",
-                "state": json.dumps(state),
-            }
+            {"esm": f"/dlp_widgets/static/{name}.js", "css": f"/dlp_widgets/static/{name}.css"}
         )
+        page.add_init_script(f"window.__initialState = {json.dumps(state)};")  # no URL length limit
         page.goto(f"{static_server}/tests/browser/harness.html?{query}")
         page.wait_for_function("window.__ready === true || window.__error !== undefined")
         assert page.evaluate("window.__error") is None, page.evaluate("window.__error")

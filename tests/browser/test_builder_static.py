@@ -7,6 +7,7 @@ import pytest
 
 from conftest import screenshot
 from dlp_widgets.spec import infer, palette
+from dlp_widgets.widgets.builder import _catalogue_with_pages
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +23,7 @@ def python_answers(page):
 def open_builder(harness, layers=(), input_shape=(4,)):
     layers = [dict(x) for x in layers]
     state = {
-        "catalogue": palette(),
+        "catalogue": _catalogue_with_pages(),
         "input_shape": list(input_shape),
         "layers": layers,
         "selected": -1,
@@ -168,3 +169,21 @@ def test_render_time_of_100_layers(harness):
     )
     assert page.locator(".dlp-layer").count() == 100
     print(json.dumps({"render_100_layers_ms": ms}))
+
+
+def test_doc_panel_shows_the_wiki_page(harness):
+    page = open_builder(harness, [{"type": "Linear"}, {"type": "ReLU"}])
+    page.locator("[data-layer-index='1']").click()
+    assert "max(0, x)" in page.locator(".dlp-doc-formula").inner_text()
+    assert "clips the outputs at zero" in page.locator(".dlp-doc-mistakes").inner_text()
+    assert "gives [16]" in page.locator(".dlp-doc-example").inner_text()
+    picture = page.locator(".dlp-doc-picture")
+    assert picture.get_attribute("src").startswith("data:image/svg+xml;base64,")
+    assert page.evaluate("document.querySelector('.dlp-doc-picture').naturalWidth") > 0  # the SVG really draws
+    page.locator("[data-layer-type=Conv2d]").click()  # a palette item shows its page too
+    assert (
+        "3×3 filter" in page.locator(".dlp-doc-mistakes").inner_text()
+        or page.locator(".dlp-doc-title").inner_text() == "Conv2d"
+    )
+    screenshot(page, "builder-static-docs")
+    assert page.js_errors == []

@@ -1,0 +1,73 @@
+"""The layer wiki's own words: common mistakes per layer, a worked shape example computed by
+the shape inference, and the glossary of training parameters. Pure Python, like the rest of
+the spec layer; pictures are drawn by ``dlp_widgets.layer_docs``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MISTAKES: dict[str, str] = {
+    "Linear": "Feeding it an image without a Flatten first: it then acts on the last dimension only. "
+    "Making the last Linear's out_features differ from the number of classes.",
+    "ReLU": "Putting it after the last layer of a classifier or a regression model: it clips the outputs at zero.",
+    "LeakyReLU": "A large negative_slope (close to 1) makes it almost linear, so stacked layers stop adding power.",
+    "ELU": "Expecting it to be as cheap as ReLU: the exponential costs a little more on large tensors.",
+    "GELU": "Worrying about approximate='tanh': the difference is tiny; use it only when speed matters.",
+    "SiLU": "Using it where outputs must be non-negative: SiLU dips slightly below zero.",
+    "Tanh": "Deep stacks of Tanh learn slowly: for large inputs its gradient is almost zero.",
+    "Sigmoid": "Ending a model trained with BCEWithLogitsLoss with it: the loss applies the sigmoid itself.",
+    "Softmax": "Ending a model trained with CrossEntropyLoss with it (the original playground's default): "
+    "softmax is applied twice and learning stalls. dim=0 normalises across the batch.",
+    "LogSoftmax": "Pairing it with CrossEntropyLoss (which expects raw scores): use NLLLoss with it.",
+    "Dropout": "Forgetting that it only acts in training: evaluation uses all values. p close to 1 drops almost everything.",
+    "Dropout2d": "Using it on tables (it drops whole channels of images).",
+    "BatchNorm1d": "Training with batches of one example: the batch statistics are undefined. On images use BatchNorm2d.",
+    "BatchNorm2d": "Very small batches make its statistics noisy; LayerNorm does not depend on the batch.",
+    "LayerNorm": "Setting normalized_shape to something other than the last dimensions of its input.",
+    "Flatten": "start_dim=0 would merge the batch into the features. Forgetting it between Conv2d and Linear.",
+    "Conv2d": "A kernel larger than the (padded) image. padding='same' with stride 2 (torch refuses it). "
+    "Counting parameters by the image size: they depend only on channels and kernel size.",
+    "MaxPool2d": "Pooling too often: a 28×28 image halved five times is 0×0. padding more than half the window.",
+    "AvgPool2d": "Forgetting that stride defaults to kernel_size, so the image shrinks by that factor.",
+    "AdaptiveAvgPool2d": "output_size larger than the image: it then repeats values rather than summarising.",
+    "Identity": "Leaving it in a finished model: it does nothing and only adds a line.",
+}
+
+# a typical input for the worked example of each kind of layer
+_EXAMPLE_INPUT = {"image": [3, 32, 32], "tabular": [16]}
+
+GLOSSARY: dict[str, str] = {
+    "epochs": "How many times training goes through the whole training split. More epochs let the model fit "
+    "better, until it starts to memorise (the test loss rises while the training loss falls).",
+    "batch size": "How many examples are used for one update of the weights. Small batches update often and noisily; "
+    "large batches update rarely and smoothly, and use more memory.",
+    "learning rate": "The size of each update step. Too large and the loss jumps around or becomes NaN (diverged); "
+    "too small and learning crawls. Adam works well from 0.001 to 0.01.",
+    "test split": "The fraction of the data kept aside and never trained on, to measure how well the model "
+    "generalises. 0.2 keeps one example in five.",
+    "loss": "The number training makes smaller: how wrong the predictions are. CrossEntropyLoss for classes, "
+    "MSELoss for numbers.",
+    "optimizer": "The rule that turns gradients into weight updates: SGD (with momentum) is the classic; Adam adapts "
+    "the step size per weight and usually needs less tuning.",
+}
+
+
+def worked_example(name: str) -> dict[str, Any]:
+    """The layer with its defaults on a typical input: input shape, output shape, parameters."""
+    from .catalogue import CATALOGUE
+    from .shapes import infer
+
+    entry = CATALOGUE[name]
+    kind = (
+        "image"
+        if "image" in entry.kinds and entry.category in ("convolution", "pooling") or entry.kinds == ("image",)
+        else "tabular"
+    )
+    shape = _EXAMPLE_INPUT[kind]
+    report = infer({"input_shape": shape, "layers": [{"type": name}]})
+    info = report.layers[0]
+    text = (
+        f"With its defaults on an input of {shape} per example, {name} gives {list(info.output_shape)} "
+        f"and holds {info.params:,} trainable parameters."
+    )
+    return {"input": shape, "output": list(info.output_shape), "params": info.params, "text": text}
