@@ -104,30 +104,22 @@ class Playground(W.VBox):
             description="Device", options=["auto", "cpu"] + (["cuda"] if self._cuda() else []), value="auto"
         )
         self.device_note = W.HTML()
-        for w in (
+        # every training setting, in the order shown; each change refreshes the review
+        self._settings = (
             self.loss,
             self.optimizer,
             self.lr,
             self.epochs,
             self.batch_size,
             self.test_size,
+            self.shuffle,
             self.seed,
             self.device,
-        ):
-            w.style.description_width = "110px"
-        params_step = W.VBox(
-            [
-                self.loss,
-                self.optimizer,
-                self.lr,
-                self.epochs,
-                self.batch_size,
-                self.test_size,
-                self.shuffle,
-                self.seed,
-                W.HBox([self.device, self.device_note]),
-            ]
         )
+        for w in self._settings:
+            if w is not self.shuffle:
+                w.style.description_width = "110px"
+        params_step = W.VBox([*self._settings[:-1], W.HBox([self.device, self.device_note])])
 
         # -- 3. model
         self.builder = LayerBuilder(input_shape=[4])
@@ -157,17 +149,7 @@ class Playground(W.VBox):
         self.features.observe(lambda _: self._refresh_review(), "value")
         self.task.observe(self._on_target, "value")
         self.steps.observe(lambda _: self._refresh_review(), "selected_index")
-        for w in (
-            self.loss,
-            self.optimizer,
-            self.lr,
-            self.epochs,
-            self.batch_size,
-            self.test_size,
-            self.shuffle,
-            self.seed,
-            self.device,
-        ):
+        for w in self._settings:
             w.observe(lambda _: self._refresh_review(), "value")
         self.builder.observe(lambda _: self._refresh_review(), "report")
         self.train_transforms.observe(self._on_transforms, "items")
