@@ -63,6 +63,26 @@ def cmd_code(args: argparse.Namespace) -> int:
     return 0
 
 
+class _DownloadProgress:
+    """Bytes received so far, on standard error, at most four times a second."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def __call__(self, received: int, total: int | None) -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self.last < 0.25 and received != total:
+            return
+        self.last = now
+        of = f" of {total / 2**20:,.1f} MB" if total else ""
+        sys.stderr.write(f"\rdownloading: {received / 2**20:,.1f} MB{of}")
+        if received == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from .data import summarize
 
@@ -74,6 +94,7 @@ def cmd_data(args: argparse.Namespace) -> int:
         images=args.images,
         max_bytes=int(args.max_mb * 2**20),
         timeout=args.timeout,
+        progress=_DownloadProgress(),
     )
     if not args.thumbnails:
         for example in summary.get("examples", []) if summary.get("kind") == "image" else []:

@@ -232,3 +232,16 @@ def test_cli_data_prints_a_summary():
     summary = json.loads(out.stdout)
     assert summary["rows"] == 178 and summary["target"] == "cultivar" and summary["input_shape"] == [13]
     assert {c["name"]: c["role"] for c in summary["columns"]}["cultivar"] == "target"
+
+
+def test_cli_data_from_a_url_shows_download_progress():
+    with LocalServer() as base:
+        out = subprocess.run(
+            [sys.executable, "-m", "dlp_widgets.cli", "data", f"{base}/iris.csv", "--target", "species"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert out.returncode == 0, out.stderr
+    assert "downloading:" in out.stderr and "MB of" in out.stderr
+    assert json.loads(out.stdout)["class_balance"] == {"setosa": 10, "versicolor": 10, "virginica": 10}
