@@ -20,7 +20,7 @@ import urllib.parse
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "browser"), str(ROOT / "tests")]
 
-from conftest import CHROME_ARGS, CHROMIUM, JupyterServer, free_port, stop, wait_http  # noqa: E402
+from conftest import CHROME_ARGS, CHROMIUM, JupyterServer, serve_static  # noqa: E402
 from dlp_widgets.spec import infer, palette  # noqa: E402
 
 KERNEL_BENCH = r"""
@@ -62,17 +62,7 @@ print("BENCH" + json.dumps({k: sorted(v)[1] for k, v in times.items()}))
 
 
 def render_100(browser) -> list[float]:
-    import subprocess
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(ROOT)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/", proc, 20)
+    with serve_static() as base:
         layers = [{"type": "Linear", "params": {"out_features": 16}}, {"type": "ReLU"}] * 50
         state = {
             "catalogue": palette(),
@@ -86,7 +76,7 @@ def render_100(browser) -> list[float]:
         )
         page = browser.new_page()
         page.add_init_script(f"window.__initialState = {json.dumps(state)};")
-        page.goto(f"http://127.0.0.1:{port}/tests/browser/harness.html?{query}")
+        page.goto(f"{base}/tests/browser/harness.html?{query}")
         page.wait_for_function("window.__ready === true")
         report = state["report"]
         samples = page.evaluate(
@@ -106,8 +96,6 @@ def render_100(browser) -> list[float]:
         )
         page.close()
         return samples
-    finally:
-        stop(proc)
 
 
 def lab_measurements(browser) -> tuple[list[float], dict]:

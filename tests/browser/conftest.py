@@ -3,6 +3,7 @@ the repository for the harness page."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -86,6 +87,13 @@ def page(browser):
 
 @pytest.fixture(scope="session")
 def static_server():
+    with serve_static() as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serve_static():
+    """The repository over HTTP on 127.0.0.1, for the harness page; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(ROOT)],
