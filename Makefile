@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 SETUP := $(VENV)/.setup-done
-STATIC := dlp_widgets/static/summary.js dlp_widgets/static/builder.js dlp_widgets/static/history.js dlp_widgets/static/transforms.js
+STATIC := dlp_widgets/static/summary.js dlp_widgets/static/builder.js dlp_widgets/static/history.js dlp_widgets/static/transforms.js dlp_widgets/static/quiz.js
 JS_SOURCES := $(wildcard js/*.js js/*.css) js/package.json js/package-lock.json
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -28,6 +28,13 @@ _LAZY = {
     "RunHistory": "widgets.history",
     "TrainingDashboard": "widgets.dashboard",
     "ModelSummary": "widgets.summary",
+    "question": "widgets.quiz",
+    "exercise": "widgets.quiz",
+    "progress": "widgets.quiz",
+    "MultipleChoice": "widgets.quiz",
+    "NumericQuestion": "widgets.quiz",
+    "Exercise": "widgets.quiz",
+    "Goal": "lessons.goals",
 }
 _ALIASES = {"load_model": "load_pt"}
 

@@ -35,7 +35,11 @@ def _run(fn: Any, spec: Any, data: Any, dashboard: bool | None, **kwargs: Any) -
         if user is not None:
             user(event)
 
-    run = fn(spec, data, subscribe=both, **kwargs)
+    try:
+        run = fn(spec, data, subscribe=both, **kwargs)
+    except Exception:
+        board.close()  # refused before training began: no empty dashboard above the error
+        raise
     board.run = run
     board.attach_header(run)
     return run

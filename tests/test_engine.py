@@ -275,3 +275,24 @@ def test_runs_table_and_store_contents():
     assert (run.folder / "last.pt").exists() and (run.folder / "best.pt").exists()
     ckpt = torch.load(run.folder / "last.pt", weights_only=True)
     assert ckpt["epoch"] == 3
+
+
+def test_warnings_point_at_the_callers_line_and_ids_match_only_as_prefixes(tmp_path):
+    store = open_store(tmp_path / "runs.sqlite")
+    spec = {
+        "model": {
+            "input_shape": [4],
+            "layers": [{"type": "Linear", "params": {"out_features": 3}}, {"type": "Softmax"}],
+        },
+        "data": {"source": "builtin:iris"},
+        "training": {"epochs": 1},
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = dlp.train(spec, dashboard=False, store=store)  # through the public API, two frames deeper
+    ours = [w for w in caught if w.category.__name__ == "DLPWarning"]
+    assert ours and all(w.filename == __file__ for w in ours), [(w.filename, w.lineno) for w in ours]
+    assert dlp.load_run(run.id[:15], store=store).id == run.id
+    for pattern in ("%", "_" * 6, run.id[:8] + "%"):
+        with pytest.raises(KeyError, match="no run"):
+            dlp.load_run(pattern, store=store)

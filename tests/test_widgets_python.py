@@ -130,3 +130,36 @@ def test_run_history_ignores_malformed_messages_and_selection():
     assert folder.exists()
     history._on_message(history.table, {"action": "delete", "id": run.id}, [])
     assert history.table.rows == [] and not folder.exists()
+
+
+def test_colab_widget_manager_is_switched_on_only_in_colab(monkeypatch):
+    import sys
+    import types
+
+    from dlp_widgets.widgets import frontends
+
+    assert frontends.prepare_colab() is False  # not in Colab: nothing done
+    calls = []
+    colab = types.ModuleType("google.colab")
+    colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append(1))
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    assert frontends.prepare_colab() is True and calls == [1]
+
+
+def test_a_refused_run_leaves_no_empty_dashboard(monkeypatch):
+    from dlp_widgets import api
+    from dlp_widgets.widgets import dashboard
+
+    made = []
+
+    class Recording(dashboard.TrainingDashboard):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(dashboard, "TrainingDashboard", Recording)
+    bad = {"model": {"input_shape": [4], "layers": [{"type": "Linear", "params": {"out_features": 0}}]}}
+    with pytest.raises(dlp.SpecError, match="out_features"):
+        api.train(bad, dashboard=True)
+    assert len(made) == 1 and made[0].comm is None, "the dashboard shown for the refused run was not closed"

@@ -34,6 +34,12 @@ _RAW_FILES = {
 }
 
 
+def _reason(exc: BaseException) -> str:
+    # torchvision's messages run over several lines, the cause often on the last one
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 240 else text[:237] + "…"
+
+
 def build_transforms(items: list[dict[str, Any]]) -> Callable:
     """A torchvision v2 pipeline from validated spec items (names map to classes; nothing
     from the spec is evaluated)."""
@@ -209,7 +215,7 @@ def _torchvision_set(name: str, transforms: dict[str, list]) -> ImageData:
         folder = root / cls_name / "raw" if cls_name != "CIFAR10" else root
         files = ", ".join(_RAW_FILES.get(cls_name, _RAW_FILES["MNIST"]))
         raise DataError(
-            f"builtin:{name} is downloaded on first use, and the download failed ({str(exc).splitlines()[0][:160]}). "
+            f"builtin:{name} is downloaded on first use, and the download failed ({_reason(exc)}). "
             f"Offline, put its files ({files}) in {folder}.",
             source=f"builtin:{name}",
         ) from None

@@ -9,6 +9,7 @@ epoch.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import traceback
 import warnings
@@ -354,6 +355,16 @@ def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
+def _caller_level() -> int:
+    """The stack level of the first frame outside this package, so that a warning points at the
+    user's line (a notebook cell, a script) whichever API function they called."""
+    package = str(Path(__file__).resolve().parents[1])
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _new_run(
     spec_like: Any, data: Any, *, name: str | None = None, epochs: int | None = None, store: RunStore | None = None
 ) -> tuple[Run, Trainer]:
@@ -370,7 +381,7 @@ def _new_run(
     _write_json(probe.folder / "spec.json", spec.to_dict())
     _write_json(probe.folder / "preprocessing.json", probe.preprocessing)
     for message in probe.warnings:
-        warnings.warn(message, DLPWarning, stacklevel=3)
+        warnings.warn(message, DLPWarning, stacklevel=_caller_level())
     return probe, trainer
 
 

@@ -57,6 +57,15 @@ CREATE TABLE IF NOT EXISTS kv (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS progress (
+    item TEXT PRIMARY KEY,
+    lesson TEXT,
+    kind TEXT NOT NULL,
+    passed INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    detail TEXT,
+    updated REAL NOT NULL
+);
 """
 
 STATUSES = ("running", "finished", "stopped", "diverged", "failed", "interrupted")
@@ -205,7 +214,8 @@ class RunStore:
         with self._connect() as db:
             row = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
             if row is None:
-                matches = db.execute("SELECT * FROM runs WHERE id LIKE ?", (run_id + "%",)).fetchall()
+                prefix = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                matches = db.execute("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\'", (prefix + "%",)).fetchall()
                 row = matches[0] if len(matches) == 1 else None
         return self._row(row) if row is not None else None
 
@@ -232,6 +242,43 @@ class RunStore:
     def put(self, key: str, value: Any) -> None:
         with self._connect() as db:
             db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?,?)", (key, _json(value)))
+
+    # -- learning progress: one row per question or exercise; once passed it stays passed
+
+    def record_progress(
+        self, item: str, kind: str, passed: bool, *, lesson: str | None = None, detail: Any = None
+    ) -> dict[str, Any]:
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO progress (item, lesson, kind, passed, attempts, detail, updated) VALUES (?,?,?,?,1,?,?) "
+                "ON CONFLICT(item) DO UPDATE SET passed=MAX(passed, excluded.passed), attempts=attempts+1, "
+                "lesson=excluded.lesson, kind=excluded.kind, detail=excluded.detail, updated=excluded.updated",
+                (item, lesson, kind, int(bool(passed)), _json(detail), time.time()),
+            )
+            row = db.execute("SELECT * FROM progress WHERE item=?", (item,)).fetchone()
+        return self._progress_row(row)
+
+    def progress(self, lesson: str | None = None) -> list[dict[str, Any]]:
+        with self._connect() as db:
+            if lesson is None:
+                rows = db.execute("SELECT * FROM progress ORDER BY updated").fetchall()
+            else:
+                rows = db.execute("SELECT * FROM progress WHERE lesson=? ORDER BY updated", (lesson,)).fetchall()
+        return [self._progress_row(r) for r in rows]
+
+    def reset_progress(self, lesson: str | None = None) -> None:
+        with self._connect() as db:
+            if lesson is None:
+                db.execute("DELETE FROM progress")
+            else:
+                db.execute("DELETE FROM progress WHERE lesson=?", (lesson,))
+
+    @staticmethod
+    def _progress_row(row: sqlite3.Row) -> dict[str, Any]:
+        out = dict(row)
+        out["passed"] = bool(out["passed"])
+        out["detail"] = json.loads(out["detail"]) if out["detail"] else None
+        return out
 
     @staticmethod
     def _row(row: sqlite3.Row) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Notebook widgets (anywidget, ipywidgets, bqplot). They edit and show specs; the engine
 runs them."""
 
+from . import frontends  # noqa: F401 - prepares Colab's widget manager on import
 from .builder import LayerBuilder
 from .summary import ModelSummary
 

@@ -177,3 +177,43 @@ def test_builder_in_notebook7(notebook7, page):
     assert page.locator(".dlp-builder [data-layer-index='2'] .dlp-layer-shape").inner_text() == "[512]"
     screenshot(page, "notebook7-builder")
     assert real_errors(page.js_errors) == []
+
+
+def test_lesson_widgets_in_notebook7(notebook7, page):
+    """A question answered, an exercise checked on a real run, the progress view updated: all by the kernel."""
+    name = notebook7.write_notebook(
+        "lesson.ipynb",
+        [
+            f"import os\nos.environ['DLP_HOME'] = {str(notebook7.dlp_home)!r}\nimport dlp_widgets as dlp",
+            "spec = {'model': {'input_shape': [13], 'layers': [{'type': 'Linear', 'params': {'out_features': 16}},"
+            " {'type': 'ReLU'}, {'type': 'Linear', 'params': {'out_features': 3}}]},"
+            " 'data': {'source': 'builtin:wine'}, 'training': {'epochs': 15}}\n"
+            "run = dlp.train(spec, name='my wine model')",
+            'dlp.question("intro-nn/output-size")',
+            'dlp.exercise("wine-90")',
+            "dlp.progress()",
+        ],
+    )
+    notebook7.open(page, name)
+    notebook7.run_all(page)
+    page.wait_for_selector(".dlp-progress-table", timeout=120_000)
+    quiz = page.locator(".dlp-quiz")
+    quiz.locator(".dlp-quiz-choice").nth(1).click()
+    quiz.locator(".dlp-quiz-check").click()
+    page.wait_for_selector(".dlp-quiz-right")
+    assert "One score" in quiz.locator(".dlp-quiz-message").inner_text()
+    intro = page.locator(".dlp-progress-table tr[data-lesson='intro-nn']")
+    page.wait_for_function(
+        "document.querySelector(\".dlp-progress-table tr[data-lesson='intro-nn']\").innerText.includes('1 / 4')"
+    )
+    page.locator(".dlp-exercise button", has_text="Check my run").click()
+    verdict = page.locator(".dlp-exercise-verdict")
+    verdict.wait_for()
+    assert verdict.get_attribute("data-passed") == "true", verdict.inner_text()
+    assert "my wine model" in verdict.inner_text()
+    page.wait_for_function(
+        "document.querySelector(\".dlp-progress-table tr[data-lesson='intro-nn']\").innerText.includes('1 / 1')"
+    )
+    assert "1 / 4" in intro.inner_text()
+    screenshot(page, "notebook7-lesson")
+    assert real_errors(page.js_errors) == []
