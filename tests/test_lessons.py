@@ -324,3 +324,15 @@ def test_every_exercise_goal_can_be_met(exercise_id, store):
     run = train(spec, name=f"solution {exercise_id}", store=store)
     verdict = Exercise(exercise_id, store=store).check(run)
     assert verdict.passed, verdict
+
+
+def test_every_notebook_opens_with_a_guarded_install_cell():
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "learn").glob("*.ipynb"))
+    assert len(notebooks) == 13
+    for path in notebooks:
+        cells = json.loads(path.read_text())["cells"]
+        first_code = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert 'find_spec("dlp_widgets") is None' in first_code and "%pip install" in first_code, path.name
+        assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), (
+            f"{path.name} is saved with outputs"
+        )
