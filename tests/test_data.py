@@ -93,6 +93,41 @@ def test_preprocessing_is_saved_and_applied_to_new_raw_rows():
     assert again.transform(unseen)[0, 2:5].tolist() == [0.0, 0.0, 0.0]  # an unseen category is all zeros
 
 
+def test_a_large_table_matches_a_plain_computation_and_its_saved_transform():
+    # more rows than one chunk of the row writer, and than the threads' threshold
+    rng = np.random.default_rng(11)
+    n = 70_001
+    df = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": rng.integers(-3, 3, n),
+            "c": rng.choice(["x", "y", "z"], n),
+            "y": rng.choice(["p", "q", "r"], n),
+        }
+    )
+    df.loc[rng.choice(n, 4000, replace=False), "a"] = np.nan  # in training and test rows
+    df.loc[rng.choice(n, 300, replace=False), "c"] = None
+    data = prepare_tabular(df, "y", test_size=0.25, seed=1)
+    train, test = df.loc[data.train_index], df.loc[data.test_index]
+    a, b, c = data.preprocessor.features
+    present = train["a"].dropna().to_numpy(np.float32)
+    assert a.fill == np.median(present) and a.missing_train == train["a"].isna().sum()  # the exact median
+    filled = train["a"].to_numpy(np.float32)
+    filled[np.isnan(filled)] = a.fill
+    assert a.mean == pytest.approx(filled.mean(dtype=np.float64)) and a.std == pytest.approx(filled.std())
+    assert b.fill == np.median(train["b"].to_numpy(np.float32))
+    assert c.fill == train["c"].mode().iloc[0] and c.missing_train == train["c"].isna().sum()
+    expected_a = (np.where(test["a"].isna(), a.fill, test["a"]) - a.mean) / a.std
+    np.testing.assert_allclose(data.X_test[:, 0], expected_a, rtol=1e-5, atol=1e-6)
+    expected_c = pd.get_dummies(test["c"].fillna(c.fill)).reindex(columns=c.categories).to_numpy(np.float32)
+    np.testing.assert_array_equal(data.X_test[:, 2:5], expected_c)
+    assert data.X_train.flags.c_contiguous and data.X_test.flags.c_contiguous
+    # the saved preprocessing reproduces the arrays exactly
+    again = Preprocessor.from_dict(json.loads(json.dumps(data.preprocessor.to_dict())))
+    np.testing.assert_array_equal(again.transform(train), data.X_train)
+    np.testing.assert_array_equal(again.transform(test), data.X_test)
+
+
 def test_stratified_reproducible_split():
     df = pd.DataFrame({"x": range(300), "y": ["a"] * 200 + ["b"] * 60 + ["c"] * 40})
     d1 = prepare_tabular(df, "y", test_size=0.2, seed=7)

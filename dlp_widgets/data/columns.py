@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -12,15 +14,17 @@ _FALSE = {"false", "no", "n", "f"}
 _SAMPLE = 2000
 
 
-def column_kind(series: pd.Series, max_categories: int = 50) -> str:
-    """numeric, categorical, boolean, text, datetime, or empty (no values at all)."""
+def column_kind(series: pd.Series, max_categories: int = 50, count_unique: Callable[[], int] | None = None) -> str:
+    """numeric, categorical, boolean, text, datetime, or empty (no values at all).
+    ``count_unique``, when given, counts the distinct values instead of ``series.nunique()``
+    (for a caller that factorises the column anyway)."""
     dtype = series.dtype
     # dtype checks first: they cost nothing, while dropna copies the column
     if pd.api.types.is_bool_dtype(dtype):
         return BOOLEAN
     if pd.api.types.is_numeric_dtype(dtype):
-        return NUMERIC if series.notna().any() else EMPTY
-    if not series.notna().any():
+        return NUMERIC if _has_values(series) else EMPTY
+    if not _has_values(series):
         return EMPTY
     if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
         return DATETIME
@@ -37,13 +41,18 @@ def column_kind(series: pd.Series, max_categories: int = 50) -> str:
         return BOOLEAN
     if _looks_like_dates(sample):
         return DATETIME
-    n_unique = series.nunique()
+    n_unique = count_unique() if count_unique is not None else series.nunique()
     if n_unique <= max_categories:
         return CATEGORICAL
     words = sample.str.count(r"\s+").median() + 1
     if words >= 3 or sample.str.len().median() > 30:
         return TEXT
     return CATEGORICAL  # many short labels: one-hot would be too wide, reported by the caller
+
+
+def _has_values(series: pd.Series) -> bool:
+    # a present first value settles it without a pass over the whole column
+    return bool(series.iloc[:1].notna().any() or series.notna().any())
 
 
 def _looks_like_dates(sample: pd.Series) -> bool:

@@ -5,7 +5,13 @@ model, so new raw rows are prepared exactly like the training rows."""
 
 from __future__ import annotations
 
+import math
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -16,6 +22,22 @@ from .errors import DataError
 
 DEFAULT_MAX_CATEGORIES = 50
 MAX_CLASSES = 1000
+# Rows prepared per step (see _write_rows): the step's scratch, outputs × rows floats,
+# stays in the processor's cache, and its temporaries are small enough to be reused. Not
+# a power of two: the scratch's rows would then lie a power of two bytes apart, all in
+# the same cache sets, and its transposed copy ran three times slower.
+ROW_CHUNK = 30_000
+# Training rows per step of a numeric column's statistics: long steps release the GIL for
+# longer (for the other thread), and float64 temporaries of 1.6 MB are still reused.
+FIT_CHUNK = 200_000
+# Threads for the numeric statistics and the row chunks: numpy releases the GIL in its
+# loops, so a second core shortens them. (pandas.read_csv uses two cores too.) No more
+# than two: the machines this runs on have few cores, shared.
+WORKERS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+# Writes one feature's outputs for some rows (an index array or a slice) into a
+# (outputs × rows) float32 block.
+RowWriter = Callable[[Any, np.ndarray], None]
 
 
 def _json_value(value: Any) -> Any:
@@ -94,7 +116,7 @@ class Preprocessor:
         """Raw rows (a DataFrame with the feature columns) → float32 model inputs.
 
         Outputs are ordered numeric columns first, then booleans, then one-hot groups
-        (``output_names`` lists them), so the numeric block is copied in one piece.
+        (``output_names`` lists them).
         """
         missing = [f.name for f in self.features if f.name not in frame.columns]
         if missing:
@@ -102,46 +124,42 @@ class Preprocessor:
                 f"the rows lack the column(s) {', '.join(missing)} that the model was trained on", column=missing[0]
             )
         out = np.empty((len(frame), self.n_inputs), dtype=np.float32)
-        numeric = [f for f in self.features if f.kind == NUMERIC]
-        if numeric:
-            out[:, : len(numeric)] = self._scaled_numeric(frame, numeric)
-        self._encode_other(frame, out)
+        _write_rows(out, self._row_writers(frame))
         return out
 
-    def _encode_other(self, frame: pd.DataFrame, out: np.ndarray, order: np.ndarray | None = None) -> None:
-        """Booleans and one-hot groups into ``out`` after the numeric columns; rows taken in
-        ``order`` when given."""
-        col = sum(f.kind == NUMERIC for f in self.features)
-        rows = np.arange(len(out))
+    def _row_writers(
+        self,
+        frame: pd.DataFrame,
+        numeric_values: dict[str, np.ndarray] | None = None,
+        factorized: dict[str, tuple[np.ndarray, Any]] | None = None,
+    ) -> list[tuple[int, RowWriter]]:
+        """(number of outputs, writer) per feature, in ``output_names`` order. Callers that
+        already hold a numeric column's values (``_numeric_values``) or a categorical
+        column's ``_factorize`` result pass them, keyed by column name."""
+        numeric_values = numeric_values or {}
+        factorized = factorized or {}
+        writers: list[tuple[int, RowWriter]] = []
+        numeric = [f for f in self.features if f.kind == NUMERIC]
+        if numeric:  # one writer for all: each step then works on all of them at once
+            columns = [
+                numeric_values[f.name] if f.name in numeric_values else _numeric_values(frame, f.name) for f in numeric
+            ]
+            writers.append((len(numeric), partial(_write_numeric, columns, *_numeric_stats(numeric))))
         for f in self.features:
             if f.kind == BOOLEAN:
                 values = as_bool(frame[f.name]).to_numpy(dtype=np.float32, na_value=np.nan, copy=True)
                 values[np.isnan(values)] = f.fill
-                out[:, col] = values if order is None else values[order]
-                col += 1
+                writers.append((1, partial(_write_values, values)))
         for f in self.features:
             if f.kind == CATEGORICAL:  # one-hot; a category never seen in training is all zeros
-                codes = _category_codes(frame[f.name], f.categories, f.fill)
-                if order is not None:
-                    codes = codes[order]
-                block = out[:, col : col + len(f.categories)]
-                block[:] = 0.0
-                known = codes >= 0
-                block[rows[known], codes[known]] = 1.0
-                col += len(f.categories)
-
-    @staticmethod
-    def _scaled_numeric(frame: pd.DataFrame, numeric: list[FeatureEncoding]) -> np.ndarray:
-        block = _numeric_block(frame, [f.name for f in numeric])
-        _fill_nan(block, np.array([f.fill for f in numeric], dtype=np.float32))
-        block -= np.array([f.mean for f in numeric], dtype=np.float32)
-        block /= np.array([f.std for f in numeric], dtype=np.float32)
-        return block
+                codes = _category_codes(frame[f.name], f.categories, f.fill, factorized.get(f.name))
+                writers.append((len(f.categories), partial(_write_one_hot, codes)))
+        return writers
 
     def encode_target(self, series: pd.Series) -> np.ndarray:
         if self.task == "classification":
             lookup = {name: i for i, name in enumerate(self.classes or [])}
-            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            codes, uniques = _factorize(series)
             mapped = []
             for value in uniques:
                 name = label_name(value)
@@ -180,6 +198,95 @@ class Preprocessor:
         return cls(**{**d, "features": [FeatureEncoding.from_dict(f) for f in d["features"]]})
 
 
+def _numeric_values(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A numeric column as a 1-D array: the column's own memory when it is a plain numpy
+    int or float column (nothing copied; cast to float32 when gathered), else converted,
+    and checked, by ``_numeric_block``."""
+    series = frame[name]
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iuf":
+        return series.to_numpy()
+    return _numeric_block(frame, [name])[:, 0]
+
+
+def _write_rows(out: np.ndarray, writers: list[tuple[int, RowWriter]], order: np.ndarray | None = None) -> None:
+    """Every row of the row-major ``out`` (source rows in ``order`` when given), a chunk of
+    rows at a time (on ``WORKERS`` threads): each writer fills its outputs' rows of a
+    small (outputs × rows) block, where each output is contiguous for the arithmetic, and
+    the block is copied into ``out`` transposed, as whole consecutive rows of ``out``.
+    Blocks and temporaries are small, so they stay in cache and are reused rather than
+    page-faulted in, which on a busy machine costs more than the arithmetic."""
+    block = _Scratch((out.shape[1], min(ROW_CHUNK, len(out))), np.float32)
+    _parallel_map(partial(_write_chunk, out, writers, order, block), range(0, len(out), ROW_CHUNK))
+
+
+def _write_chunk(
+    out: np.ndarray, writers: list[tuple[int, RowWriter]], order: np.ndarray | None, block: _Scratch, start: int
+) -> None:
+    stop = min(start + ROW_CHUNK, len(out))
+    rows = slice(start, stop) if order is None else order[start:stop]
+    part = block.array[:, : stop - start]
+    first = 0
+    for width, write in writers:
+        write(rows, part[first : first + width])
+        first += width
+    out[start:stop] = part.T
+
+
+class _Scratch(threading.local):
+    """A scratch array for each thread: made on the thread's first use, then reused."""
+
+    def __init__(self, shape: tuple[int, ...], dtype: type) -> None:
+        self.array = np.empty(shape, dtype=dtype)
+
+
+def _parallel_map(fn: Callable[[Any], Any], items: Sequence[Any], parallel: bool = True) -> list[Any]:
+    """``fn`` over ``items``, on ``WORKERS`` threads when ``parallel``; the results, and
+    the first error, in the items' order, as a plain loop gives them."""
+    if not parallel or WORKERS < 2 or len(items) < 2:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        try:
+            return [future.result() for future in futures]
+        finally:
+            for future in futures:  # after an error, what has not started need not run
+                future.cancel()
+
+
+def _write_numeric(
+    columns: list[np.ndarray], fills: np.ndarray, means: np.ndarray, stds: np.ndarray, rows: Any, dest: np.ndarray
+) -> None:
+    """Numeric columns, a row of ``dest`` each: gathered and cast to float32, then
+    filled and standardised with per-column ``fills``, ``means`` and ``stds`` (k × 1)."""
+    for row, values in zip(dest, columns, strict=True):
+        row[:] = values[rows]
+    _standardise(dest, fills, means, stds)
+
+
+def _write_values(values: np.ndarray, rows: Any, dest: np.ndarray) -> None:
+    dest[0] = values[rows]
+
+
+def _write_one_hot(codes: np.ndarray, rows: Any, dest: np.ndarray) -> None:
+    """1 in the output of the row's category; code -1 (unknown) matches none."""
+    np.equal(codes[rows], np.arange(len(dest))[:, None], out=dest)
+
+
+def _numeric_stats(features: list[FeatureEncoding]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The features' fills, means and standard deviations as float32 columns (k × 1), to
+    broadcast over rows of ``_standardise``."""
+    return tuple(np.array([[getattr(f, a)] for f in features], dtype=np.float32) for a in ("fill", "mean", "std"))
+
+
+def _standardise(values: np.ndarray, fills: np.ndarray, means: np.ndarray, stds: np.ndarray) -> None:
+    """Missing values filled and each row of ``values`` standardised, in place, in float32."""
+    missing = np.isnan(values)
+    if missing.any():
+        np.copyto(values, fills, where=missing)
+    values -= means
+    values /= stds
+
+
 def _numeric_block(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
     sub = frame[names]
     try:
@@ -208,7 +315,14 @@ def label_name(value: Any) -> str:
 def encode_labels(series: pd.Series) -> tuple[np.ndarray, list[str], list[Any]]:
     """Integer labels, class names in order (numbers numerically, text alphabetically) and
     the raw value each name stands for. ``series`` has no missing values."""
-    codes, uniques = pd.factorize(series, sort=False)
+    codes, label_of_code, classes, class_values = _label_codes(series)
+    return label_of_code[codes], classes, class_values
+
+
+def _label_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str], list[Any]]:
+    """``encode_labels`` with the labels left as codes and each code's label, so that a
+    caller can map the codes to labels in whichever integer type it needs."""
+    codes, uniques = _factorize(series)
     names = [label_name(u) for u in uniques]
     name_codes, unique_names = pd.factorize(pd.Index(names))  # 1 and 1.0 are one class
     numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
@@ -219,9 +333,27 @@ def encode_labels(series: pd.Series) -> tuple[np.ndarray, list[str], list[Any]]:
     order = sorted(range(len(unique_names)), key=keys.__getitem__)
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    labels = rank[name_codes][codes]
     classes = [str(unique_names[i]) for i in order]
-    return labels, classes, [raw[c] for c in classes]
+    return codes, rank[name_codes], classes, [raw[c] for c in classes]
+
+
+def _factorize(series: pd.Series) -> tuple[np.ndarray, Sequence[Any]]:
+    """``pd.factorize(series)``: codes (-1 for missing) and the distinct values. For text
+    held by Arrow (what pandas' CSV reader makes) straight from Arrow: the codes are then
+    a view of Arrow's int32 array, which pandas would copy twice more (the second time
+    into int64), and fresh memory is slow to hand out on a busy machine."""
+    if not (isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow") or not len(series):
+        return pd.factorize(series, use_na_sentinel=True)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pa.array(series.array).dictionary_encode()
+    if isinstance(encoded, pa.ChunkedArray):  # the CSV reader's chunks, with one dictionary
+        encoded = encoded.combine_chunks()
+    codes = encoded.indices
+    if codes.null_count:
+        codes = pc.fill_null(codes, -1)
+    return codes.to_numpy(), encoded.dictionary.to_pylist()
 
 
 def class_counts(series: pd.Series) -> dict[str, int]:
@@ -229,20 +361,19 @@ def class_counts(series: pd.Series) -> dict[str, int]:
     return {c: int(n) for c, n in zip(classes, np.bincount(labels, minlength=len(classes)), strict=True)}
 
 
-def _category_codes(series: pd.Series, categories: list[str], fill: str) -> np.ndarray:
+def _category_codes(
+    series: pd.Series, categories: list[str], fill: str, factorized: tuple[np.ndarray, Any] | None = None
+) -> np.ndarray:
     """Index of each value in ``categories`` (-1 if unknown); missing values count as
-    ``fill``. Factorising first means only the distinct values are looked up."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    ``fill``. Factorising first means only the distinct values are looked up;
+    ``factorized`` is the series' ``_factorize`` result if the caller has it already."""
+    codes, uniques = factorized if factorized is not None else _factorize(series)
     position = {c: i for i, c in enumerate(categories)}
-    lookup = np.array([position.get(str(u), -1) for u in uniques] + [position.get(str(fill), -1)], dtype=np.int64)
+    # the smallest signed type for the positions: the codes are gathered and compared a
+    # column at a time, and a byte a row moves faster than eight
+    small = np.result_type(np.int8, np.min_scalar_type(len(categories)))
+    lookup = np.array([position.get(str(u), -1) for u in uniques] + [position.get(str(fill), -1)], dtype=small)
     return lookup[codes]  # code -1 (missing) picks the last entry: the fill's position
-
-
-def _fill_nan(block: np.ndarray, fills: np.ndarray) -> None:
-    nan = np.isnan(block)
-    if nan.any():
-        rows, cols = np.nonzero(nan)
-        block[rows, cols] = fills[cols]
 
 
 def _numeric_target(series: pd.Series, name: str) -> np.ndarray:
@@ -264,18 +395,19 @@ def _numeric_target(series: pd.Series, name: str) -> np.ndarray:
 
 
 def detect_task(series: pd.Series) -> str:
-    values = series.dropna()
+    # the dtype first: dropna copies the column
     if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
         return "classification"
+    values = series.dropna()
     integral = bool((values % 1 == 0).all())
     return "classification" if integral and values.nunique() <= 20 else "regression"
 
 
 def task_warnings(series: pd.Series, task: str, name: str) -> list[str]:
-    values = series.dropna()
-    out = []
+    out: list[str] = []
     if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return out
+    values = series.dropna()  # after the dtype check: it copies the column
     n_unique = values.nunique()
     integral = bool((values % 1 == 0).all())
     if task == "regression" and n_unique <= 10:
@@ -348,6 +480,75 @@ def prepare_tabular(
     batch_size: int | None = None,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
 ) -> TabularData:
+    """The frame as training and test arrays: the rows split (stratified for
+    classification), features encoded (numbers standardised, booleans 0/1, categories
+    one-hot) with everything learned from the training rows only."""
+    features = _feature_names(frame, target, features)
+    warnings: list[str] = []
+    frame, dropped = _rows_with_target(frame, target, warnings)
+    # Each text column is factorised once, when first needed: counting its distinct values,
+    # fitting, and the one-hot codes all use the same codes.
+    factorized = _Factorized(frame)
+    # The rows' shuffle and the features' kinds (for a text column the costly part:
+    # factorising it) are worked out on helper threads while the target is encoded; the
+    # kinds' errors come after the target's and the split's, as when the steps ran in turn.
+    with ThreadPoolExecutor(2) as helper:
+        shuffled = helper.submit(_shuffled_rows, len(frame), seed) if shuffle else None
+        kinds_job = helper.submit(_feature_kinds, frame, features, max_categories, factorized)
+        targets = _encode_target(frame[target], target, task, warnings)
+        # the split comes before any statistic is learned
+        train_pos, test_pos = split_positions(
+            len(frame),
+            targets.labels,
+            targets.classes,
+            test_size=test_size,
+            shuffle=shuffle,
+            seed=seed,
+            shuffled=shuffled.result() if shuffled else None,
+        )
+        if batch_size is not None and len(train_pos) < batch_size:
+            raise DataError(
+                f"the training split holds {len(train_pos):,} rows, fewer than one batch (batch_size {batch_size}); "
+                f"lower batch_size to at most {len(train_pos):,}"
+            )
+        kinds = kinds_job.result()
+    encodings = [_fit_other(frame[name], kinds[name], factorized, train_pos, max_categories) for name in features]
+    pre = Preprocessor(encodings, target, targets.task, targets.classes, targets.class_values)
+
+    # Rows are laid out training rows first, so both splits are views of one array and
+    # every statistic is computed on the training rows only.
+    order = np.concatenate([train_pos, test_pos])
+    n_train = len(train_pos)
+    X = _fit_and_write(frame, pre, factorized, order, n_train)
+    for enc in encodings:
+        if enc.missing_train:
+            how = "the median" if enc.kind == NUMERIC else "the most frequent value"
+            warnings.append(
+                f'column "{enc.name}": {enc.missing_train:,} missing value(s) in the training rows filled with {how}'
+            )
+    y = targets.ordered(pre, order, n_train)
+    return TabularData(
+        X_train=X[:n_train],
+        y_train=y[:n_train],
+        X_test=X[n_train:],
+        y_test=y[n_train:],
+        preprocessor=pre,
+        train_index=_index_at(frame.index, train_pos),
+        test_index=_index_at(frame.index, test_pos),
+        dropped_target_rows=dropped,
+        warnings=warnings,
+    )
+
+
+def _index_at(index: pd.Index, positions: np.ndarray) -> np.ndarray:
+    """The row labels at ``positions``: for the default index, the positions themselves."""
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return positions
+    return index.to_numpy()[positions]
+
+
+def _feature_names(frame: pd.DataFrame, target: str | None, features: list[str] | None) -> list[str]:
+    """The feature columns, checked: the given ones, or every column but the target."""
     if target is None:
         raise DataError(f"choose a target column (one of: {', '.join(map(str, frame.columns[:20]))})")
     if target not in frame.columns:
@@ -364,95 +565,98 @@ def prepare_tabular(
                 raise DataError(f'there is no feature column "{name}"', column=name)
     if not features:
         raise DataError("there are no feature columns besides the target", column=target)
-    warnings: list[str] = []
+    return features
 
-    # rows without a target cannot be learned from
-    target_values = frame[target]
-    keep = target_values.notna().to_numpy()
-    dropped = int((~keep).sum())
-    if not keep.any():
+
+def _rows_with_target(frame: pd.DataFrame, target: str, warnings: list[str]) -> tuple[pd.DataFrame, int]:
+    """The rows that have a target value (rows without one cannot be learned from), and
+    how many were dropped."""
+    keep = frame[target].notna().to_numpy()
+    dropped = len(keep) - int(np.count_nonzero(keep))
+    if dropped == len(keep):
         raise DataError(f'target "{target}" has no values at all', column=target)
     if dropped:
         frame = frame.loc[keep]
-        target_values = frame[target]
         warnings.append(f'{dropped:,} row(s) without a value in target "{target}" were dropped')
+    return frame, dropped
 
-    task = task or detect_task(target_values)
-    warnings += task_warnings(target_values, task, target)
-    labels: np.ndarray | None = None
+
+@dataclass
+class _Target:
+    """The target column encoded, rows in the frame's order."""
+
+    task: str
+    labels: np.ndarray | None = None  # classification: class numbers, smallest unsigned type
     classes: list[str] | None = None
     class_values: list[Any] | None = None
-    if task == "classification":
-        labels, classes, class_values = encode_labels(target_values)
-        if len(classes) < 2:
-            raise DataError(
-                f'target "{target}" has only one class ("{classes[0]}"); a classifier needs at least two', column=target
-            )
-        if len(classes) > MAX_CLASSES:
-            raise DataError(
-                f'target "{target}" has {len(classes):,} distinct values; as classes that is over {MAX_CLASSES:,}. Is it a regression target?',
-                column=target,
-            )
-    else:
-        numeric_target = _numeric_target(target_values, target)
+    values: np.ndarray | None = None  # regression: float64 numbers
 
-    # the split comes before any statistic is learned
-    n = len(frame)
-    train_pos, test_pos = split_positions(n, labels, classes, test_size=test_size, shuffle=shuffle, seed=seed)
-    if batch_size is not None and len(train_pos) < batch_size:
-        raise DataError(
-            f"the training split holds {len(train_pos):,} rows, fewer than one batch (batch_size {batch_size}); "
-            f"lower batch_size to at most {len(train_pos):,}"
-        )
-
-    kinds = {name: _usable_kind(frame[name], name, max_categories) for name in features}
-    others = {
-        name: _fit_other(kinds[name], frame[name].iloc[train_pos], frame[name], name, max_categories)
-        for name in features
-        if kinds[name] != NUMERIC
-    }
-    numeric_names = [name for name in features if kinds[name] == NUMERIC]
-    encodings = [others.get(name) or FeatureEncoding(name, NUMERIC) for name in features]
-    pre = Preprocessor(encodings, target, task, classes, class_values)
-
-    # Rows are laid out training rows first, so both splits are views of one array and
-    # every statistic is computed on the training rows only.
-    order = np.concatenate([train_pos, test_pos])
-    n_train = len(train_pos)
-    X = np.empty((n, pre.n_inputs), dtype=np.float32)
-    if numeric_names:
-        block = X[:, : len(numeric_names)]
-        np.take(_numeric_block(frame, numeric_names), order, axis=0, out=block)
-        stats = _fit_numeric_in_place(block, n_train, numeric_names)
-        for enc in encodings:
-            if enc.kind == NUMERIC:
-                enc.fill, enc.mean, enc.std, enc.missing_train = stats[enc.name]
-    pre._encode_other(frame, X, order)
-    for enc in encodings:
-        if enc.missing_train:
-            how = "the median" if enc.kind == NUMERIC else "the most frequent value"
-            warnings.append(
-                f'column "{enc.name}": {enc.missing_train:,} missing value(s) in the training rows filled with {how}'
-            )
-    if task == "classification":
-        y = labels[order]
-    else:
-        train_y = numeric_target[train_pos]
+    def ordered(self, pre: Preprocessor, order: np.ndarray, n_train: int) -> np.ndarray:
+        """The targets, rows in ``order``; regression targets standardised with the mean and
+        standard deviation of the first ``n_train`` (the training rows), kept in ``pre``."""
+        if self.task == "classification":
+            return self.labels[order].astype(np.int64)
+        train_y = self.values[order[:n_train]]
         pre.target_mean = float(train_y.mean())
         pre.target_std = float(train_y.std()) or 1.0
-        y = ((numeric_target[order] - pre.target_mean) / pre.target_std).astype(np.float32)
-    index = frame.index.to_numpy()
-    return TabularData(
-        X_train=X[:n_train],
-        y_train=y[:n_train],
-        X_test=X[n_train:],
-        y_test=y[n_train:],
-        preprocessor=pre,
-        train_index=index[train_pos],
-        test_index=index[test_pos],
-        dropped_target_rows=dropped,
-        warnings=warnings,
+        return ((self.values[order] - pre.target_mean) / pre.target_std).astype(np.float32)
+
+
+def _encode_target(values: pd.Series, target: str, task: str | None, warnings: list[str]) -> _Target:
+    task = task or detect_task(values)
+    warnings += task_warnings(values, task, target)
+    if task != "classification":
+        return _Target(task, values=_numeric_target(values, target))
+    codes, label_of_code, classes, class_values = _label_codes(values)
+    if len(classes) < 2:
+        raise DataError(
+            f'target "{target}" has only one class ("{classes[0]}"); a classifier needs at least two', column=target
+        )
+    if len(classes) > MAX_CLASSES:
+        raise DataError(
+            f'target "{target}" has {len(classes):,} distinct values; as classes that is over {MAX_CLASSES:,}. Is it a regression target?',
+            column=target,
+        )
+    # labels in the smallest type (a byte a row for up to 256 classes): the split shuffles
+    # and compares them, and they become int64 only as the training targets
+    labels = label_of_code.astype(np.min_scalar_type(len(classes) - 1))[codes]
+    return _Target(task, labels, classes, class_values)
+
+
+def _feature_kinds(
+    frame: pd.DataFrame, features: list[str], max_categories: int, factorized: _Factorized
+) -> dict[str, str]:
+    return {name: _usable_kind(frame[name], name, max_categories, partial(factorized.count, name)) for name in features}
+
+
+def _fit_other(
+    series: pd.Series, kind: str, factorized: _Factorized, train_pos: np.ndarray, max_categories: int
+) -> FeatureEncoding:
+    """A feature's encoding, fitted on the training rows if it is boolean or categorical;
+    numeric columns are fitted later, in ``_fit_and_write``."""
+    if kind == BOOLEAN:
+        return _fit_boolean(series.iloc[train_pos], series.name)
+    if kind == CATEGORICAL:
+        return _fit_categorical(factorized[series.name], train_pos, series.name, max_categories)
+    return FeatureEncoding(series.name, NUMERIC)
+
+
+def _fit_and_write(
+    frame: pd.DataFrame, pre: Preprocessor, factorized: _Factorized, order: np.ndarray, n_train: int
+) -> np.ndarray:
+    """The model inputs, rows in ``order``, once the numeric features' statistics are
+    learned from the first ``n_train`` of them (the training rows)."""
+    numeric = [f for f in pre.features if f.kind == NUMERIC]
+    numeric_values = {f.name: _numeric_values(frame, f.name) for f in numeric}  # conversion errors first
+    train = _Scratch((n_train,), np.float32)  # reused column after column
+    _parallel_map(
+        lambda f: _fit_numeric(f, numeric_values[f.name], order[:n_train], train.array),
+        numeric,
+        parallel=n_train >= ROW_CHUNK,  # else not worth starting threads
     )
+    X = np.empty((len(order), pre.n_inputs), dtype=np.float32)
+    _write_rows(X, pre._row_writers(frame, numeric_values, factorized), order)
+    return X
 
 
 def split_positions(
@@ -463,19 +667,20 @@ def split_positions(
     test_size: float,
     shuffle: bool,
     seed: int,
+    shuffled: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train and test row positions. Without shuffle the last rows are the test rows; with
-    it, classification splits are stratified: each class keeps its share in both parts."""
+    it, classification splits are stratified: each class keeps its share in both parts.
+    ``shuffled`` is ``_shuffled_rows(n, seed)`` if the caller has computed it already."""
     n_test = int(np.ceil(test_size * n))
     if n < 2 or n_test < 1 or n - n_test < 1:
         raise DataError(f"{n:,} row(s) cannot be split into training and test rows with test_size {test_size:g}")
     if not shuffle:
         return np.arange(n - n_test), np.arange(n - n_test, n)
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(n)
+    perm = shuffled if shuffled is not None else _shuffled_rows(n, seed)
     if labels is None:
         return np.sort(perm[n_test:]), np.sort(perm[:n_test])
-    counts = np.bincount(labels, minlength=len(classes))
+    counts = _bincount(labels, len(classes))
     rare = int(np.argmin(counts))
     if counts[rare] < 2:
         raise DataError(
@@ -494,16 +699,51 @@ def split_positions(
     remainder = n_test - quota.sum()
     quota[np.argsort(-(exact - quota), kind="stable")[:remainder]] += 1
     quota = np.clip(quota, 1, counts - 1)
-    grouped = perm[np.argsort(labels[perm], kind="stable")]  # by class, random within each
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    # each class's first rows in the shuffled order are its test rows
     in_test = np.zeros(n, dtype=bool)
-    for start, q in zip(starts, quota, strict=True):
-        in_test[grouped[start : start + q]] = True
+    for c, positions in enumerate(_positions_by_class(labels, perm, counts)):
+        in_test[perm[positions[: quota[c]]]] = True
     return np.nonzero(~in_test)[0], np.nonzero(in_test)[0]
 
 
-def _usable_kind(series: pd.Series, name: str, max_categories: int) -> str:
-    kind = column_kind(series, max_categories)
+def _shuffled_rows(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).permutation(n)
+
+
+def _positions_by_class(labels: np.ndarray, perm: np.ndarray, counts: np.ndarray) -> Iterator[np.ndarray]:
+    """For each class in turn, the positions in ``perm`` of its rows, in ``perm`` order.
+    The labels are in (or cast to) the smallest unsigned type before they are shuffled, so
+    the shuffle moves bytes rather than int64s."""
+    shuffled = labels.astype(np.min_scalar_type(len(counts) - 1), copy=False)[perm]
+    if len(counts) <= 8:  # a pass per class is cheaper than a sort, and allocates less
+        for c in range(len(counts)):
+            yield np.flatnonzero(shuffled == c)
+        return
+    # a stable sort by class; on small unsigned integers numpy's stable sort is a radix sort
+    grouped = np.argsort(shuffled, kind="stable")
+    ends = np.cumsum(counts)
+    for end, count in zip(ends, counts, strict=True):
+        yield grouped[end - count : end]
+
+
+class _Factorized(dict):
+    """``_factorize`` results (codes, uniques) of a frame's columns, computed on first use."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, name: str) -> tuple[np.ndarray, Any]:
+        self[name] = _factorize(self.frame[name])
+        return self[name]
+
+    def count(self, name: str) -> int:
+        """The number of distinct values, as ``nunique()`` counts them."""
+        return len(self[name][1])
+
+
+def _usable_kind(series: pd.Series, name: str, max_categories: int, count_unique: Callable[[], int]) -> str:
+    kind = column_kind(series, max_categories, count_unique)
     if kind == EMPTY:
         raise DataError(f'column "{name}" has no values; remove it from the features', column=name)
     if kind == TEXT:
@@ -519,63 +759,89 @@ def _usable_kind(series: pd.Series, name: str, max_categories: int) -> str:
     return kind
 
 
-def _median_rows(cols: np.ndarray) -> np.ndarray:
-    """The median of each row, partitioning ``cols`` in place (it is a scratch copy)."""
-    m = cols.shape[1]
-    k = m // 2
-    cols.partition(k, axis=1)
-    upper = cols[:, k]
-    if m % 2:
-        return upper.copy()
-    return (cols[:, :k].max(axis=1) + upper) / 2
+def _median_in_place(values: np.ndarray, present: int) -> np.floating:
+    """The exact median of the ``present`` values of float32 ``values`` that are not NaN,
+    partitioning them in place (NaN sorts last, so it never lands in the lower half): the
+    middle value, or the mean of the two middle values in float32, as ``np.median`` gives
+    it."""
+    k = present // 2
+    values.partition(k)
+    upper = values[k]
+    if present % 2:
+        return upper
+    return (values[:k].max() + upper) / np.float32(2)
 
 
-def _fit_numeric_in_place(
-    block: np.ndarray, n_train: int, names: list[str]
-) -> dict[str, tuple[float, float, float, int]]:
-    """Fill and standardise ``block`` (rows: training rows first) with medians, means and
-    standard deviations of its first ``n_train`` rows; return them per column."""
-    nan = np.isnan(block[:n_train])
-    missing = nan.sum(axis=0)
-    cols = block[:n_train].T.copy()  # a scratch copy, one row per column: fast reductions
-    fills = np.empty(len(names), dtype=np.float32)
-    for j in np.nonzero(missing)[0]:
-        present = cols[j][~nan[:, j]]
-        if present.size == 0:
-            raise DataError(f'column "{names[j]}" has no values in the training rows', column=names[j])
-        fills[j] = np.median(present)
-        cols[j][nan[:, j]] = fills[j]
-    means = cols.mean(axis=1, dtype=np.float64)
-    stds = cols.std(axis=1, dtype=np.float64)
-    stds[stds == 0] = 1.0
-    complete = missing == 0
-    if complete.all():
-        fills[:] = _median_rows(cols)
-    elif complete.any():
-        fills[complete] = _median_rows(cols[complete])
-    _fill_nan(block, fills)
-    block -= means.astype(np.float32)
-    block /= stds.astype(np.float32)
-    return {name: (float(fills[j]), float(means[j]), float(stds[j]), int(missing[j])) for j, name in enumerate(names)}
+def _fit_numeric(f: FeatureEncoding, values: np.ndarray, train_pos: np.ndarray, train: np.ndarray) -> None:
+    """A numeric column's median, missing count, mean and standard deviation, from its
+    training rows only, gathered as float32 into the scratch array ``train`` (which the
+    median's partition reorders)."""
+    for start in range(0, len(train), FIT_CHUNK):  # in chunks: reusable temporaries
+        train[start : start + FIT_CHUNK] = values[train_pos[start : start + FIT_CHUNK]]
+    missing = len(train) - int(np.count_nonzero(train == train))  # NaN is not equal to itself
+    if missing == len(train):
+        raise DataError(f'column "{f.name}" has no values in the training rows', column=f.name)
+    fill = _median_in_place(train, len(train) - missing)
+    if missing:  # the mean and standard deviation are those of the filled column
+        np.copyto(train, fill, where=np.isnan(train))
+    f.fill, f.missing_train = float(fill), missing
+    f.mean, f.std = _mean_std(train)
 
 
-def _fit_other(kind: str, train: pd.Series, full: pd.Series, name: str, max_categories: int) -> FeatureEncoding:
-    """Boolean and categorical columns, fitted on the training rows."""
-    missing = int(train.isna().sum())
-    if kind == BOOLEAN:
-        mode = as_bool(train).mode()
-        return FeatureEncoding(name, BOOLEAN, fill=float(mode.iloc[0]) if len(mode) else 0.0, missing_train=missing)
-    n_unique = int(full.nunique())
-    if n_unique > max_categories:
+def _mean_std(values: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation in float64 of float32 ``values``; the standard deviation
+    of a constant column counts as 1. The squared deviations are summed a chunk at a time:
+    a float64 copy of the whole column would be fresh memory for every column."""
+    mean = np.add.reduce(values, dtype=np.float64) / len(values)
+    squares = 0.0
+    for start in range(0, len(values), FIT_CHUNK):
+        deviations = values[start : start + FIT_CHUNK] - mean  # float64
+        deviations *= deviations  # (not np.dot: BLAS wakes its threads for every chunk)
+        squares += float(np.add.reduce(deviations))
+    return float(mean), math.sqrt(squares / len(values)) or 1.0
+
+
+def _train_counts(codes: np.ndarray, train_pos: np.ndarray, n_codes: int) -> np.ndarray:
+    """How often each code occurs in the training rows, missing (-1) first."""
+    counts = np.zeros(n_codes + 1, dtype=np.int64)
+    for start in range(0, len(train_pos), FIT_CHUNK):
+        shifted = codes[train_pos[start : start + FIT_CHUNK]]
+        shifted += 1  # missing (-1) counted in bin 0
+        counts += np.bincount(shifted, minlength=n_codes + 1)  # in chunks, see _bincount
+    return counts
+
+
+def _bincount(values: np.ndarray, length: int) -> np.ndarray:
+    """``np.bincount(values, minlength=length)`` in chunks: it copies its input into int64
+    (eight bytes a row, for labels of one), which for a whole column is fresh memory."""
+    counts = np.zeros(length, dtype=np.int64)
+    for start in range(0, len(values), FIT_CHUNK):
+        counts += np.bincount(values[start : start + FIT_CHUNK], minlength=length)
+    return counts
+
+
+def _fit_boolean(train: pd.Series, name: str) -> FeatureEncoding:
+    """A boolean column, fitted on its training rows: the most frequent value fills."""
+    mode = as_bool(train).mode()
+    fill = float(mode.iloc[0]) if len(mode) else 0.0
+    return FeatureEncoding(name, BOOLEAN, fill=fill, missing_train=int(train.isna().sum()))
+
+
+def _fit_categorical(
+    factorized: tuple[np.ndarray, Any], train_pos: np.ndarray, name: str, max_categories: int
+) -> FeatureEncoding:
+    """A categorical column, fitted on its training rows, from the whole column's
+    ``_factorize`` codes: the categories seen in training, and the most frequent one."""
+    codes, uniques = factorized
+    if len(uniques) > max_categories:
         raise DataError(
-            f'column "{name}" has {n_unique:,} distinct values; one-hot encoding is capped at {max_categories} '
+            f'column "{name}" has {len(uniques):,} distinct values; one-hot encoding is capped at {max_categories} '
             "categories. Remove it from the features (an ID or a name column?) or raise max_categories.",
             column=name,
         )
-    codes, uniques = pd.factorize(train, use_na_sentinel=True)
-    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    names = [str(u) for u in uniques]
+    missing, *counts = _train_counts(codes, train_pos, len(uniques)).tolist()
+    seen = [(c, str(u)) for c, u in zip(counts, uniques, strict=True) if c]
     # the most frequent value (ties: the first in sorted order, as pandas' mode does)
-    fill = min((-c, n) for c, n in zip(counts, names, strict=True))[1] if names else ""
-    categories = sorted(set(names) | ({fill} if missing else set()))
+    fill = min((-c, n) for c, n in seen)[1] if seen else ""
+    categories = sorted({n for _, n in seen} | ({fill} if missing else set()))
     return FeatureEncoding(name, CATEGORICAL, fill=fill, categories=categories, missing_train=missing)
