@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from . import metrics as M
+from .threads import cpu_threads
 
 Emit = Callable[[dict[str, Any]], None]
 PROGRESS_INTERVAL = 0.1  # seconds between progress events, whatever the batch count
@@ -50,6 +51,7 @@ class LoopConfig:
     precision: str = "fp32"
     target_scale: float = 1.0  # regression: std of the target, for MAE and RMSE in its units
     workers: int = 0
+    threads: int | None = None  # intra-op CPU threads while training; None keeps torch's setting
 
 
 @dataclass
@@ -263,6 +265,10 @@ class Trainer:
     # -- the run
 
     def fit(self) -> LoopState:
+        with cpu_threads(self.cfg.threads):
+            return self._fit()
+
+    def _fit(self) -> LoopState:
         cfg, state = self.cfg, self.state
         if state.good_state is None:
             state.good_state = _cpu_state(self.model)
@@ -297,5 +303,6 @@ class Trainer:
         return state
 
     def final_metrics(self) -> dict[str, Any]:
-        row, extras = self.evaluate(full=True)
+        with cpu_threads(self.cfg.threads):
+            row, extras = self.evaluate(full=True)
         return {**row, **extras}

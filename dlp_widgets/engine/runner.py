@@ -28,6 +28,7 @@ from .build import build_model
 from .device import describe, pick_device
 from .loop import Diverged, LoopConfig, LoopState, Split, Stopped, Trainer
 from .objective import check_fit, inverse_frequency, loss_name, make_loss, make_optimizer
+from .threads import threads_for
 
 Callback = Callable[[dict[str, Any]], None]
 CHECKPOINT_FORMAT = "dlp_widgets.checkpoint/1"
@@ -235,6 +236,7 @@ class Run:
             precision=spec.training.precision,
             target_scale=prepared.preprocessor.target_std if isinstance(prepared, TabularData) else 1.0,
             workers=0 if (os.cpu_count() or 1) <= 2 else min(4, (os.cpu_count() or 2) - 1),
+            threads=threads_for(spec.model.to_dict(), spec.training.batch_size, device),
         )
         state = None
         if resume:

@@ -1,0 +1,71 @@
+"""CPU threads per run: one for small models (robust on shared cores), torch's own otherwise."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from dlp_widgets.engine.build import build_model
+from dlp_widgets.engine.runner import train
+from dlp_widgets.engine.threads import SMALL_WORK, cpu_threads, multiply_adds, threads_for
+from dlp_widgets.runstore import open_store
+from test_shapes_oracle import LENET5
+
+MLP = {
+    "input_shape": [20],
+    "layers": [
+        {"type": "Linear", "params": {"out_features": 64}},
+        {"type": "ReLU"},
+        {"type": "Linear", "params": {"out_features": 64}},
+        {"type": "ReLU"},
+        {"type": "Linear", "params": {"out_features": 3}},
+    ],
+}
+
+
+@pytest.mark.parametrize("model", [MLP, LENET5], ids=["mlp", "lenet5"])
+def test_multiply_adds_agree_with_torchs_flop_counter(model):
+    module = build_model(model).eval()
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        module(torch.zeros(1, *model["input_shape"]))
+    torch_macs = counter.get_total_flops() / 2  # matmuls and convolutions, a multiply and an add each
+    ours = multiply_adds(model)
+    # ours also counts one operation per output value (activations, pooling, biases)
+    assert torch_macs <= ours <= 1.1 * torch_macs, (ours, torch_macs)
+
+
+def test_small_models_train_on_one_thread_larger_ones_keep_torchs_setting():
+    cpu = torch.device("cpu")
+    assert threads_for(MLP, 256, cpu) == 1
+    assert threads_for(LENET5, 64, cpu) is None  # 27 M multiply-adds a batch: two threads pay
+    assert threads_for(MLP, SMALL_WORK, cpu) is None
+    assert threads_for(MLP, 256, torch.device("cuda")) is None
+    broken = {"input_shape": [4], "layers": [{"type": "Conv2d"}]}
+    assert threads_for(broken, 8, cpu) is None
+
+
+def test_cpu_threads_puts_the_setting_back_even_after_an_error():
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError), cpu_threads(1):
+        assert torch.get_num_threads() == 1
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+
+
+def test_a_small_run_trains_on_one_thread_and_restores_the_setting(tmp_path):
+    before = torch.get_num_threads()
+    seen = []
+
+    def record(event):
+        if event["type"] in ("progress", "epoch_end"):
+            seen.append(torch.get_num_threads())  # events come from the training thread
+
+    run = train(
+        {"model": {**MLP, "input_shape": [4]}, "data": {"source": "builtin:iris"}, "training": {"epochs": 2}},
+        subscribe=record,
+        store=open_store(tmp_path / "runs.sqlite"),
+    )
+    assert run.status == "finished" and seen and set(seen) == {1}
+    assert torch.get_num_threads() == before
