@@ -112,7 +112,10 @@ class TrainingDashboard(W.VBox):
         self.confusion_fig = Figure(
             marks=[self.confusion],
             title="Confusion matrix (test split)",
-            axes=[Axis(scale=rows, orientation="vertical", label="true"), Axis(scale=cols, label="predicted")],
+            axes=[
+                Axis(scale=rows, orientation="vertical", label="true", label_offset="66px"),
+                Axis(scale=cols, label="predicted"),
+            ],
             layout=W.Layout(width="360px", height="300px"),
             fig_margin={"top": 40, "bottom": 50, "left": 80, "right": 10},
             animation_duration=0,
