@@ -296,3 +296,31 @@ def test_warnings_point_at_the_callers_line_and_ids_match_only_as_prefixes(tmp_p
     for pattern in ("%", "_" * 6, run.id[:8] + "%"):
         with pytest.raises(KeyError, match="no run"):
             dlp.load_run(pattern, store=store)
+
+
+def test_best_epoch_and_best_model_are_the_lowest_test_loss(tmp_path):
+    store = open_store(tmp_path / "runs.sqlite")
+    spec = {
+        "model": {
+            "input_shape": [30],
+            "layers": [
+                {"type": "Linear", "params": {"out_features": 256}},
+                {"type": "ReLU"},
+                {"type": "Linear", "params": {"out_features": 2}},
+            ],
+        },
+        "data": {"source": "builtin:breast_cancer"},
+        "training": {"epochs": 12, "lr": 0.01, "test_size": 0.8},  # few training rows: it overfits
+    }
+    run = dlp.train(spec, dashboard=False, store=store)
+    history = run.history
+    best = int(history.loc[history["test_loss"].idxmin(), "epoch"])
+    assert run.best_epoch == best < len(history), "the setting should overfit before the last epoch"
+    again = dlp.load_run(run.id, store=store)
+    assert again.best_epoch == best
+    ckpt = torch.load(run.folder / "best.pt", map_location="cpu", weights_only=True)
+    assert ckpt["epoch"] == best
+    model = again.best_model()
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, ckpt["model"][name])
+    assert not all(torch.equal(t, run.model.state_dict()[n]) for n, t in model.state_dict().items())

@@ -107,6 +107,18 @@ class Run:
         return self._model
 
     @property
+    def best_epoch(self) -> int | None:
+        """The epoch with the lowest test loss (the weights ``best_model()`` returns)."""
+        rows = [r for r in self._history if r.get("test_loss") is not None]
+        return min(rows, key=lambda r: r["test_loss"])["epoch"] if rows else None
+
+    def best_model(self) -> torch.nn.Module:
+        """The model as it was at ``best_epoch``: early stopping after the fact."""
+        if not self._checkpoint_path("best").exists():
+            raise FileNotFoundError(f"run {self.id} has no best checkpoint yet (no epoch finished)")
+        return self._load_model("best")
+
+    @property
     def folder(self) -> Path:
         return self.store.run_dir(self.id)
 
@@ -185,9 +197,9 @@ class Run:
     def _checkpoint_path(self, kind: str = "last") -> Path:
         return self.folder / f"{kind}.pt"
 
-    def _load_model(self) -> torch.nn.Module:
+    def _load_model(self, kind: str = "last") -> torch.nn.Module:
         model = build_model(self.spec.model)
-        path = self._checkpoint_path()
+        path = self._checkpoint_path(kind)
         if path.exists():
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
             model.load_state_dict(ckpt["model"])
