@@ -76,10 +76,13 @@ function render({ model, el }) {
     undo.push(layers());
     if (undo.length > 200) undo.shift();
     redo.length = 0;
+    // set before model.set: its change event renders at once, and focus must move in that
+    // render, not in a later one from the kernel's reply, which could land after the user
+    // has moved on (and take their next key press with it)
+    pendingFocus = focus ?? null;
     model.set("layers", next);
     model.save_changes();
     if (message) announce(message);
-    pendingFocus = focus ?? null;
   }
 
   function select(i) {

@@ -24,7 +24,20 @@ function render({ model, el }) {
   let sortKey = "created";
   let ascending = false;
 
+  // draw() replaces the table; this finds the new element standing for the focused one so a
+  // keyboard user sorting or ticking runs keeps their place
+  function focusedPlace() {
+    const active = document.activeElement;
+    if (!root.contains(active)) return null;
+    const sort = active.getAttribute("data-sort");
+    if (sort) return `[data-sort="${sort}"]`;
+    const run = active.closest("tr")?.getAttribute("data-run-id");
+    const kind = [...active.classList].find((c) => c.startsWith("dlp-history-"));
+    return run && kind ? `tr[data-run-id="${CSS.escape(run)}"] .${kind}` : null;
+  }
+
   function draw() {
+    const place = focusedPlace();
     const rows = [...(model.get("rows") || [])];
     const selected = new Set(model.get("selected") || []);
     rows.sort((a, b) => {
@@ -79,6 +92,7 @@ function render({ model, el }) {
     table.append(thead, body);
     root.replaceChildren(table);
     if (!rows.length) root.append(h("div", "dlp-empty", "No runs yet: train something first."));
+    if (place) root.querySelector(place)?.focus();
   }
 
   draw();

@@ -38,10 +38,11 @@ function render({ model, el }) {
 
   const items = () => JSON.parse(JSON.stringify(model.get("items") || []));
   const entry = (name) => (model.get("catalogue") || []).find((e) => e.name === name);
+  let pendingFocus = null; // the row to focus in the render that the next commit causes
   const commit = (next, focus) => {
+    pendingFocus = focus ?? null; // before set: its change event renders at once
     model.set("items", next);
     model.save_changes();
-    if (focus !== undefined) requestAnimationFrame(() => list.querySelector(`[data-index="${focus}"]`)?.focus());
   };
   const move = (from, to) => {
     const next = items();
@@ -54,6 +55,11 @@ function render({ model, el }) {
   add.addEventListener("click", () => commit([...items(), { type: picker.value }], items().length));
 
   function draw() {
+    // every render replaces the rows; a keyboard user keeps their place through the kernel's
+    // replies (shape, error) instead of dropping to the page and its notebook shortcuts
+    const active = document.activeElement;
+    const keepRow = list.contains(active) ? active.closest(".dlp-transform")?.getAttribute("data-index") : null;
+    const keepParam = list.contains(active) ? active.getAttribute("data-param") : null;
     title.textContent = model.get("title") || "Transforms";
     picker.replaceChildren(...(model.get("catalogue") || []).map((e) => h("option", null, e.name, { value: e.name })));
     const current = model.get("items") || [];
@@ -98,6 +104,13 @@ function render({ model, el }) {
     const error = model.get("error");
     status.textContent = error ? `✖ ${error}` : `→ ${model.get("shape") || ""}`;
     status.classList.toggle("dlp-transforms-error", Boolean(error));
+    const want = pendingFocus;
+    pendingFocus = null;
+    if (want !== null) list.querySelector(`[data-index="${want}"]`)?.focus();
+    else if (keepRow !== null && keepRow !== undefined) {
+      const row = list.querySelector(`[data-index="${keepRow}"]`);
+      (keepParam ? row?.querySelector(`[data-param="${keepParam}"]`) : row)?.focus();
+    }
   }
 
   draw();

@@ -115,6 +115,22 @@ def test_keyboard_alone_builds_moves_and_deletes(harness):
     assert page.js_errors == []
 
 
+def test_focus_moves_with_the_key_press_not_with_the_kernels_reply(harness):
+    """The new layer takes focus at once; when the kernel's reply arrives after the user has
+    gone back to the palette, it must not pull focus away (their next Enter would be lost)."""
+    page = open_builder(harness, input_shape=(1, 8, 8))
+    page.locator("[data-layer-type=Conv2d]").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.getAttribute('data-layer-index')") == "0"
+    page.locator("[data-layer-type=ReLU]").focus()
+    python_answers(page)  # the reply to the first Enter, late
+    assert page.evaluate("document.activeElement.getAttribute('data-layer-type')") == "ReLU"
+    page.keyboard.press("Enter")
+    python_answers(page)
+    assert types(page) == ["Conv2d", "ReLU"]
+    assert page.js_errors == []
+
+
 def test_parameter_edits_are_checked_and_errors_shown_in_place(harness):
     page = open_builder(harness, [{"type": "Linear", "params": {"out_features": 3}}, {"type": "ReLU"}])
     page.locator("[data-layer-index='0']").click()

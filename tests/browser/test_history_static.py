@@ -74,3 +74,18 @@ def test_sort_select_open_delete(harness):
     ]
     screenshot(page, "history-static")
     assert page.js_errors == []
+
+
+def test_keyboard_user_keeps_their_place_when_the_table_redraws(harness):
+    page = harness("history", {"rows": ROWS, "selected": []})
+    page.locator("th[data-sort=name]").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # the second press sorts again: focus survived the redraw
+    assert names(page) == ["small mlp", "regression", "cnn"]
+    page.locator("[data-run-id=r2] .dlp-history-select").focus()
+    page.keyboard.press("Space")
+    page.evaluate("rows => window.__model._pyset('rows', rows)", ROWS)  # the kernel's refresh
+    assert page.evaluate("document.activeElement.closest('tr').dataset.runId") == "r2"
+    page.keyboard.press("Space")
+    assert page.evaluate("window.__model._state.selected") == []
+    assert page.js_errors == []

@@ -50,3 +50,21 @@ def test_transform_list_in_the_browser(harness):
     assert widget.error == "" and widget.shape == "model input [1, 16, 16]"
     screenshot(page, "transforms-static")
     assert page.js_errors == []
+
+
+def test_keyboard_place_survives_the_kernels_reply(harness):
+    widget = TransformList("train", image_shape=(1, 8, 8), items=[{"type": "Resize"}, {"type": "Grayscale"}])
+    state = {k: getattr(widget, k) for k in ("catalogue", "title", "items", "error", "shape")}
+    page = harness("transforms", state)
+    page.locator("[data-index='1']").focus()
+    page.keyboard.press("Alt+ArrowUp")
+    assert page.evaluate("document.activeElement.getAttribute('data-index')") == "0"
+    widget.items = page.evaluate("window.__model._state.items")
+    page.evaluate("s => window.__model._pyset('shape', s)", widget.shape)  # the reply re-renders the rows
+    assert page.evaluate("document.activeElement.getAttribute('data-index')") == "0"
+    page.keyboard.press("Alt+ArrowDown")
+    assert names(page) == ["Resize", "Grayscale"]
+    page.locator("[data-transform=Resize] [data-param=size]").focus()
+    page.evaluate("s => window.__model._pyset('error', s)", "stand-in reply")
+    assert page.evaluate("document.activeElement.getAttribute('data-param')") == "size"
+    assert page.js_errors == []
