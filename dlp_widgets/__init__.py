@@ -20,7 +20,7 @@ _LAZY = {
     "DLPWarning": "engine.runner",
     "build_model": "engine.build",
     "from_torch": "engine.build",
-    "load_model": "export.pt",
+    "load_model": "engine.saved",
     "DataError": "data.errors",
     "docs": "layer_docs",
     "LayerBuilder": "widgets.builder",
@@ -36,7 +36,6 @@ _LAZY = {
     "Exercise": "widgets.quiz",
     "Goal": "lessons.goals",
 }
-_ALIASES = {"load_model": "load_pt"}
 
 __all__ = ["ModelSpec", "Spec", "SpecError", "infer", "load_spec", "__version__", *_LAZY]
 
@@ -46,7 +45,7 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
-        value = getattr(module, _ALIASES.get(name, name))
+        value = getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'dlp_widgets' has no attribute {name!r}")

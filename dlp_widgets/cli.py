@@ -214,7 +214,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     run = _get_run(args.run)
-    path = run.export(args.format, args.out)
+    path = run.export(args.format, args.out, data=args.data)
     print(json.dumps({"run": run.id, "format": args.format, "path": str(path), "bytes": path.stat().st_size}))
     return 0
 
@@ -257,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run id (a unique prefix will do)")
     p.add_argument("--format", required=True, choices=["onnx", "pt", "code", "script"])
     p.add_argument("--out", help="where to write it (default: the run's folder)")
+    p.add_argument("--data", help="script only: the CSV the run trained on, when it came from Python")
     p.set_defaults(func=cmd_export)
     return parser
 
@@ -275,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, DataError):
             print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
             return EXIT_BAD_INPUT
-        if type(exc).__name__ in ("ScriptExportError", "ExportError"):
+        from .export.errors import ExportError
+
+        if isinstance(exc, ExportError):
             print(json.dumps({"error": {"message": str(exc)}}))
             return EXIT_BAD_INPUT
         raise

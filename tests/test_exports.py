@@ -14,6 +14,7 @@ import torch
 
 import dlp_widgets as dlp
 from dlp_widgets.data import load_table, prepare
+from dlp_widgets.export import ExportError
 from dlp_widgets.spec.defaults import default_model
 
 warnings.filterwarnings("ignore", category=UserWarning, module="dlp_widgets")
@@ -142,3 +143,44 @@ def test_standalone_script_under_torchrun_with_two_processes(iris_run, tmp_path)
     assert result["world_size"] == 2 and result["test_accuracy"] >= 0.8
     state = torch.load(tmp_path / "ddp.pt", weights_only=True)
     assert set(state) == set(iris_run.model.state_dict())
+
+
+def test_script_of_a_run_reloaded_after_training_on_a_dataframe(tmp_path):
+    frame, _ = load_table("builtin:iris")
+    spec = {"model": default_model([4], 3), "data": {"target": "species"}, "training": {"epochs": 20}}
+    run = dlp.train(spec, data=frame)
+    again = dlp.load_run(run.id)  # from the store: the DataFrame stayed in the other session
+    with pytest.raises(ExportError, match=r"data=frame"):
+        again.export("script", tmp_path / "no_table.py")
+    path = again.export("script", tmp_path / "train_frame.py", data=frame)
+    result = _run_script([sys.executable, str(path)], tmp_path)
+    assert result["test_accuracy"] == pytest.approx(run.metrics["test_accuracy"], abs=1 / 30 + 1e-9)
+    # the command line takes the same table as a CSV file, and refuses clearly without it
+    csv = tmp_path / "iris.csv"
+    frame.to_csv(csv, index=False)
+    cli = [sys.executable, "-m", "dlp_widgets.cli", "export", run.id, "--format", "script"]
+    refused = subprocess.run([*cli, "--out", str(tmp_path / "x.py")], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "--data FILE.csv" in json.loads(refused.stdout)["error"]["message"]
+    done = subprocess.run(
+        [*cli, "--out", str(tmp_path / "cli.py"), "--data", str(csv)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert _run_script([sys.executable, str(tmp_path / "cli.py")], tmp_path)["test_accuracy"] == result["test_accuracy"]
+
+
+def test_script_export_of_an_image_run_is_refused_clearly(tmp_path):
+    run = dlp.train(
+        {
+            "model": {
+                "input_shape": [1, 8, 8],
+                "layers": [{"type": "Flatten"}, {"type": "Linear", "params": {"out_features": 10}}],
+            },
+            "data": {"source": "builtin:digits"},
+            "training": {"epochs": 1},
+        }
+    )
+    with pytest.raises(ExportError, match="covers tabular runs"):
+        run.export("script", tmp_path / "train_digits.py")
+    with pytest.raises(ExportError, match="unknown export format 'zip'"):
+        run.export("zip")
+    assert not (tmp_path / "train_digits.py").exists()

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from ..data import DataError, ImageData, TabularData, prepare
+from ..data import DataError, ImageData, TabularData, load_table, prepare
 from ..data.images import TensorImages
 from ..runstore import RunStore, open_store
 from ..spec import Spec, infer, load_spec
@@ -147,16 +147,55 @@ class Run:
         self._done.wait(timeout)
         return self.status
 
-    def export(self, fmt: str, path: str | Path | None = None) -> Path:
-        from ..export import export_run
+    def export(self, fmt: str, path: str | Path | None = None, data: Any = None) -> Path:
+        """Write the model as ``fmt`` ("onnx", "pt", "code" or "script") to ``path`` (default:
+        the run's folder) and record the file with the run.
 
-        return export_run(self, fmt, path)
+        ``data`` matters for "script" only: the table the run trained on when the run no
+        longer holds it (reloaded from the store after training on a DataFrame)."""
+        from ..export import FORMATS, check_format, write_export
+
+        check_format(fmt)
+        out = Path(path) if path is not None else self.folder / FORMATS[fmt]
+        write_export(
+            fmt,
+            out,
+            model=self.model,
+            spec=self.spec,
+            preprocessing=self.preprocessing,
+            metrics=self.metrics,
+            check_batch=self._test_inputs(64) if fmt == "onnx" else None,
+            frame=self._training_table(data) if fmt == "script" else None,
+            run_id=self.id,
+            name=self.name,
+        )
+        self.store.add_artefact(self.id, fmt, out)
+        return out
 
     def predict(self, rows: Any) -> Any:
         """Predictions in the data's own terms (class names, target units) for raw rows."""
-        from ..export.pt import predict_with
+        from .saved import predict_with
 
         return predict_with(self.model, self.spec, self.preprocessing, rows)
+
+    def _test_inputs(self, n: int) -> torch.Tensor | None:
+        """Real test rows while the run still holds them (the ONNX check prefers them)."""
+        trainer = self._trainer
+        if trainer is not None and trainer.test_split.x is not None:
+            return trainer.test_split.x[:n].detach().cpu()
+        return None
+
+    def _training_table(self, data: Any) -> pd.DataFrame | None:
+        if isinstance(data, pd.DataFrame):
+            return data
+        if data is not None:
+            return load_table(data)[0]
+        if self._frame is not None:
+            return self._frame
+        image_run = (self.preprocessing or {}).get("kind") == "image"
+        if self.spec.data.source is None or image_run:
+            return None  # the exporter says what is missing
+        return load_table(self.spec.data.source)[0]
 
     def resume(self, data: Any = None, *, background: bool = False) -> Run:
         """Continue an interrupted or stopped run from its last checkpoint, to its epoch count."""

@@ -1,45 +1,57 @@
-"""Exporters: turn a run into files other tools load (ONNX, .pt, code, a training script)."""
+"""Exporters: turn a trained model and its spec into files other tools load (ONNX, .pt,
+code, a training script). They take plain values, not runs: ``Run.export`` gathers them."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ..engine.runner import Run
+from .errors import ExportError
 
-FORMATS = {"onnx": ".onnx", "pt": ".pt", "code": ".py", "script": ".py"}
+FORMATS = {"onnx": "model.onnx", "pt": "model.pt", "code": "model.py", "script": "train_model.py"}
+
+__all__ = ["FORMATS", "ExportError", "check_format", "write_export"]
 
 
-def export_run(run: Run, fmt: str, path: str | Path | None = None, data: Any = None) -> Path:
-    """Write the run's model in ``fmt`` to ``path`` (default: the run's folder); record it."""
+def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    default = {"onnx": "model.onnx", "pt": "model.pt", "code": "model.py", "script": "train_model.py"}[fmt]
-    out = Path(path) if path is not None else run.folder / default
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def write_export(
+    fmt: str,
+    out: Path,
+    *,
+    model: Any,
+    spec: Any,
+    preprocessing: dict[str, Any] | None,
+    metrics: dict[str, Any] | None = None,
+    check_batch: Any = None,
+    frame: Any = None,
+    run_id: str = "",
+    name: str = "",
+) -> Path:
+    """Write ``model`` (a ``torch.nn.Module`` trained from ``spec``) as ``fmt`` to ``out``.
+
+    ``check_batch``: real inputs for the ONNX check (random ones otherwise); ``frame``: the
+    training table, needed by ``script`` only."""
+    check_format(fmt)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "onnx":
         from .onnx import export_onnx
 
-        export_onnx(run.model, list(run.spec.model.input_shape), out, check_batch=_check_batch(run))
+        export_onnx(model, list(spec.model.input_shape), out, check_batch=check_batch)
     elif fmt == "pt":
         from .pt import save_pt
 
-        save_pt(run.model, run.spec, run.preprocessing, out, run.metrics)
+        save_pt(model, spec, preprocessing, out, metrics)
     elif fmt == "code":
         from .code import model_source
 
-        out.write_text(model_source(run.spec.model), encoding="utf-8")
+        out.write_text(model_source(spec.model), encoding="utf-8")
     else:
         from .script import write_script
 
-        write_script(run, out, data=data)
-    run.store.add_artefact(run.id, fmt, out)
+        write_script(out, spec=spec, preprocessing=preprocessing, frame=frame, run_id=run_id, name=name)
     return out
-
-
-def _check_batch(run: Run):  # noqa: ANN202 - a tensor of real test inputs when the run still has them
-    trainer = run._trainer
-    if trainer is not None and trainer.test_split.x is not None:
-        return trainer.test_split.x[:64].detach().cpu()
-    return None

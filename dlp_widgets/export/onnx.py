@@ -11,11 +11,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import ExportError
+
 TOLERANCE = 1e-4
-
-
-class ExportError(RuntimeError):
-    pass
 
 
 def export_onnx(

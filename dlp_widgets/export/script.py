@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .code import model_source
+from .errors import ExportError
 
 if TYPE_CHECKING:
-    from ..engine.runner import Run
+    from ..spec import Spec
 
 TEMPLATE = '''#!/usr/bin/env python3
 """Train {title} again, outside the notebook.
@@ -256,19 +257,22 @@ if __name__ == "__main__":
 '''
 
 
-class ScriptExportError(ValueError):
-    pass
-
-
-def write_script(run: Run, path: Path, data: Any = None) -> Path:
-    pre = run.preprocessing
+def write_script(
+    path: Path, *, spec: Spec, preprocessing: dict[str, Any] | None, frame: Any, run_id: str, name: str
+) -> Path:
+    """The script and, beside it, the training table as ``<stem>_data.csv``."""
+    pre = preprocessing
     if not pre or pre.get("kind") == "image":
-        raise ScriptExportError("the standalone training script covers tabular runs; this run trained on images")
-    source = run.spec.data.source
+        raise ExportError("the standalone training script covers tabular runs; this run trained on images")
+    if frame is None:
+        raise ExportError(
+            "this run trained on a table passed from Python, which it no longer holds: "
+            "pass the same table, run.export('script', path, data=frame) (CLI: --data FILE.csv)"
+        )
+    source = spec.data.source
     data_name = f"{path.stem}_data.csv"
-    frame = _frame_for(run, data)
     frame.to_csv(path.parent / data_name, index=False)
-    t = run.spec.training
+    t = spec.training
     config = {
         "task": pre["task"],
         "target": pre["target"],
@@ -287,13 +291,13 @@ def write_script(run: Run, path: Path, data: Any = None) -> Path:
         "class_weights": t.class_weights,
         "source": source,
     }
-    body = model_source(run.spec.model)
+    body = model_source(spec.model)
     model_code = "\n".join(
         "    " + line if line else "" for line in body.splitlines() if not line.startswith(("import ", "from "))
     )
     text = TEMPLATE.format(
-        title=repr(run.name)[1:-1].replace('"""', "'''"),
-        run_id=run.id,
+        title=repr(name)[1:-1].replace('"""', "'''"),
+        run_id=run_id,
         filename=path.name,
         data_name=data_name,
         config=pprint.pformat(config, indent=1, width=100, sort_dicts=False),
@@ -302,20 +306,3 @@ def write_script(run: Run, path: Path, data: Any = None) -> Path:
     compile(text, str(path), "exec")  # a template bug must fail here, not in the user's hands
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _frame_for(run: Run, data: Any):  # noqa: ANN202 - a DataFrame
-    import pandas as pd
-
-    from ..data import load_table
-
-    if isinstance(data, pd.DataFrame):
-        return data
-    if data is not None:
-        return load_table(data)[0]
-    frame = getattr(run, "_frame", None)
-    if frame is not None:
-        return frame
-    if run.spec.data.source is None:
-        raise ScriptExportError("this run trained on data passed from Python: export with data=the same DataFrame")
-    return load_table(run.spec.data.source)[0]

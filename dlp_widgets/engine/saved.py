@@ -1,0 +1,70 @@
+"""Models back from ``.pt`` files, and predictions in the data's own terms.
+
+The exporter writes plain types only; rebuilding the network from the saved spec is the
+engine's job, so it lives here rather than beside the writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..export.pt import PT_FORMAT
+from ..spec import Spec, load_spec
+from .build import build_model
+
+
+@dataclass
+class SavedModel:
+    model: torch.nn.Module
+    spec: Spec
+    preprocessing: dict[str, Any] | None
+
+    def predict(self, rows: Any) -> Any:
+        return predict_with(self.model, self.spec, self.preprocessing, rows)
+
+
+def load_model(path: str | Path) -> SavedModel:
+    """A model file written by ``run.export("pt")``, ready to ``predict`` on raw rows."""
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") != PT_FORMAT:
+        raise ValueError(f"{path} is not a dlp_widgets model file")
+    spec = load_spec(payload["spec"])
+    model = build_model(spec.model)
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return SavedModel(model, spec, payload["preprocessing"])
+
+
+@torch.inference_mode()
+def predict_with(model: torch.nn.Module, spec: Spec, preprocessing: dict[str, Any] | None, rows: Any) -> np.ndarray:
+    """Class names (classification) or values in the target's units (regression).
+
+    ``rows``: a DataFrame of raw feature columns for tabular models; for image models a
+    float tensor [N, C, H, W] in [0, 1] (the test transforms are applied here)."""
+    import pandas as pd
+
+    from ..data.tabular import Preprocessor
+
+    model.eval()
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    if preprocessing is None:
+        raise ValueError("this model has no saved preprocessing")
+    if preprocessing.get("kind") == "image":
+        from ..data.images import build_transforms
+
+        x = torch.as_tensor(rows).float()
+        x = torch.stack([build_transforms(preprocessing["transforms"])(img) for img in x])
+        out = model(x.to(device)).float()
+        return np.asarray(preprocessing["classes"], dtype=object)[out.argmax(1).cpu().numpy()]
+    pre = Preprocessor.from_dict(preprocessing)
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    out = model(torch.from_numpy(pre.transform(frame)).to(device)).float().cpu()
+    if pre.task == "classification":
+        labels = (out.reshape(-1) > 0).long() if out.shape[1] == 1 else out.argmax(1)
+        return pre.decode_target(labels.numpy())
+    return pre.decode_target(out.reshape(-1).numpy())
