@@ -152,7 +152,8 @@ class Trainer:
         for x, y in loader:
             yield x.to(cfg.device, non_blocking=True), y.to(cfg.device, non_blocking=True)
 
-    def _n_batches(self) -> int:
+    @property
+    def batches_per_epoch(self) -> int:
         return math.ceil(len(self.train_split) / self.cfg.batch_size)
 
     # -- one epoch
@@ -160,7 +161,7 @@ class Trainer:
     def _train_epoch(self, epoch: int) -> dict[str, Any]:
         cfg, model = self.cfg, self.model
         model.train()
-        n_batches = self._n_batches()
+        n_batches = self.batches_per_epoch
         loss_sum = torch.zeros((), device=cfg.device, dtype=torch.float64)
         correct = torch.zeros((), device=cfg.device, dtype=torch.int64)
         sse = torch.zeros((), device=cfg.device, dtype=torch.float64)

@@ -360,7 +360,7 @@ class Run:
                 "start_epoch": trainer.state.epoch,
                 "n_train": len(trainer.train_split),
                 "n_test": len(trainer.test_split),
-                "batches": trainer._n_batches(),
+                "batches": trainer.batches_per_epoch,
                 "warnings": list(self.warnings),
             }
         )
