@@ -223,7 +223,10 @@ transform_items = st.one_of(
     st.just({"type": "RandomHorizontalFlip"}),
     st.just({"type": "RandomVerticalFlip"}),
     st.builds(lambda d: {"type": "RandomRotation", "params": {"degrees": d}}, st.floats(0, 90)),
-    st.builds(lambda k: {"type": "GaussianBlur", "params": {"kernel_size": k}}, st.sampled_from([1, 3, 5])),
+    st.builds(
+        lambda k: {"type": "GaussianBlur", "params": {"kernel_size": k}},
+        st.sampled_from([1, 3, 5, 11, 13, 15, 21, 31, [3, 15], [15, 3]]),
+    ),
     st.just({"type": "ColorJitter", "params": {"brightness": 0.3, "contrast": 0.2}}),
 )
 
@@ -232,7 +235,12 @@ transform_items = st.one_of(
 @given(st.lists(transform_items, max_size=5), st.sampled_from([1, 3]), st.integers(6, 30), st.integers(6, 30))
 def test_transform_shapes_match_torchvision(items, c, h, w):
     items = parse_transforms(items, "train")
-    predicted = transformed_shape(items, (c, h, w), "train")
+    try:
+        predicted = transformed_shape(items, (c, h, w), "train")
+    except SpecError:  # refused up front (a blur window larger than the image): torch fails too
+        with pytest.raises(RuntimeError):
+            build_transforms(items)(torch.rand(c, h, w))
+        return
     out = build_transforms(items)(torch.rand(c, h, w))
     assert tuple(out.shape) == predicted
 

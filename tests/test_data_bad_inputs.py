@@ -309,3 +309,62 @@ def test_zip_upload_of_a_folder_loads(tmp_path):
     data = load_images(zip_folder(tmp_path / "wrapper"))  # a single wrapper folder is looked into
     assert data.classes == ["cat", "dog"] and data.input_shape == [1, 8, 8]
     assert root.exists() and isinstance(zipfile.ZipFile, type)
+
+
+# ---------------------------------------------------------------- found by trying to break it
+
+
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("https://example.com/my data.csv", "contains spaces or control characters"),
+        ("http://a b/", "contains spaces or control characters"),
+        ("http://[::1", "is not a valid URL"),
+        ("http://[x]/a.csv", "is not a valid URL"),
+        ("https://\u2100/x.csv", "is not a valid URL"),
+        ("http://:80/a.csv", "has no host"),
+    ],
+)
+def test_42_malformed_urls_are_refused_before_any_request(url, words):
+    assert words in error(load_table, url, timeout=2).message
+
+
+def test_43_a_path_with_a_nul_byte():
+    assert "is not a valid file path" in error(load_table, "csv:\x00").message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"a, a,y\n1,2,0\n3,4,1\n",  # equal once the spaces around names are trimmed
+        pd.DataFrame([[1, 2, 0]], columns=[1, "1", "y"]),  # equal as text
+        pd.DataFrame([[1, 2, 0]], columns=["a", "a", "y"]),
+    ],
+)
+def test_44_two_columns_with_one_name(source):
+    err = error(load_table, source)
+    assert "has two columns named" in err.message and err.column in ("a", "1")
+
+
+def _patched_zip(flag_bits: int = 0, method: int | None = None) -> bytes:
+    """A zip whose one entry claims encryption or a compression method zipfile cannot read:
+    Python cannot write such zips, so the header fields are set by hand."""
+    raw = bytearray(zip_bytes({"cats/a.png": b"x" * 100}))
+    for signature, flags_at, method_at in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        at = raw.index(signature)
+        raw[at + flags_at] |= flag_bits
+        if method is not None:
+            raw[at + method_at : at + method_at + 2] = method.to_bytes(2, "little")
+    return bytes(raw)
+
+
+@pytest.mark.parametrize(
+    "archive, words",
+    [
+        (_patched_zip(flag_bits=0x1), "upload one without a password"),
+        (_patched_zip(method=9), "compression method Python cannot read"),
+    ],
+)
+def test_45_encrypted_or_deflate64_zips(tmp_path, archive, words):
+    assert words in error(extract_zip, archive, tmp_path / "out").message
+    assert list(tmp_path.iterdir()) == []  # no half-written folder left in the cache

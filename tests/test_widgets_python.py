@@ -163,3 +163,151 @@ def test_a_refused_run_leaves_no_empty_dashboard(monkeypatch):
     with pytest.raises(dlp.SpecError, match="out_features"):
         api.train(bad, dashboard=True)
     assert len(made) == 1 and made[0].comm is None, "the dashboard shown for the refused run was not closed"
+
+
+# ---------------------------------------------------------------- payloads found by trying to break the widgets
+
+
+def test_a_malformed_url_clears_the_old_data_and_disables_train():
+    p = dlp.Playground()
+    assert "species" in p.target.options and not p.train_button.disabled
+    p.url.value = "https://example.com/my data.csv"
+    p.source_kind.value = "URL"  # no exception escapes into the cell
+    assert "contains spaces" in p.data_message.value
+    assert p.target.options == () and p.preview.value == "" and p.train_button.disabled
+    assert p.train() is None and p.run is None and p.steps.selected_index == 0
+    p.source_kind.value = "Built-in"
+    assert "species" in p.target.options and not p.train_button.disabled
+
+
+def test_a_transform_list_sent_for_table_data_is_ignored():
+    p = dlp.Playground()
+    for box in (p.train_transforms, p.test_transforms):
+        browser_sets(box, items=[{"type": "RandomHorizontalFlip"}])
+    assert p.builder.ok and not p.train_button.disabled
+
+
+def test_a_builder_shape_that_is_not_a_list_does_not_break_the_data_step():
+    p = dlp.Playground()
+    browser_sets(p.builder, input_shape=5)
+    assert "error" in p.builder.report
+    p.target.value = "sepal_length"  # a new target re-checks the data and rebuilds the model
+    assert p.builder.ok and p.builder.input_shape == [6]  # 3 measurements + 3 one-hot species
+
+
+def test_train_is_refused_while_a_run_is_going():
+    p = dlp.Playground()
+    p.epochs.value, p.batch_size.value = 100_000, 1
+    run = p.train()
+    try:
+        assert p.train_button.disabled
+        assert p.train() is None and "still going" in p.review.value and p.run is run
+    finally:
+        run.stop()
+        assert run.wait(10) == "stopped"
+    assert not p.train_button.disabled  # the finished event gives the button back
+
+
+def test_a_reopened_spec_keeps_features_task_device_and_image_data():
+    spec = {
+        "model": default_model([2], 3),
+        "data": {
+            "source": "builtin:iris",
+            "target": "species",
+            "features": ["sepal_length", "sepal_width"],
+            "task": "classification",
+        },
+        "training": {"device": "cpu", "epochs": 7},
+    }
+    p = dlp.Playground(spec=spec)
+    assert p.features.value == ("sepal_length", "sepal_width")
+    assert p.task.value == "classification" and p.device.value == "cpu" and p.epochs.value == 7
+    assert p.spec.data.features == ["sepal_length", "sepal_width"] and p.builder.ok
+    p.task.value = None  # choosing the task again keeps the features picked
+    assert p.features.value == ("sepal_length", "sepal_width")
+    images = {
+        "model": {
+            "input_shape": [1, 8, 8],
+            "layers": [{"type": "Flatten"}, {"type": "Linear", "params": {"out_features": 10}}],
+        },
+        "data": {"source": "builtin:digits"},  # as runs saved before digits-as-images had a name
+    }
+    p = dlp.Playground(spec=images)
+    assert p.builtin.value == "builtin:digits_images" and p.builder.ok and not p.train_button.disabled
+
+
+def test_traits_only_python_sets_are_not_taken_from_the_browser():
+    b = LayerBuilder()
+    browser_sets(b, layers=[{"type": "Linear", "params": {"out_features": 0}}])
+    assert not b.ok
+    browser_sets(b, report={}, catalogue=[])
+    assert not b.ok and b.catalogue  # both refused (and Python's values sent back)
+    from dlp_widgets.widgets.transforms import TransformList
+
+    t = TransformList("train", image_shape=(1, 8, 8), items=[{"type": "Resize", "params": {"size": 0}}])
+    assert t.error
+    browser_sets(t, error="")
+    assert t.error
+
+
+def test_values_equal_to_the_old_ones_but_of_the_wrong_type_are_still_checked():
+    b = LayerBuilder(
+        {"input_shape": [4], "layers": [{"type": "Linear", "params": {"out_features": 3}}, {"type": "ReLU"}]}
+    )
+    browser_sets(b, selected=1)
+    browser_sets(b, layers=[{"type": "Linear", "params": {"out_features": 3.0}}, {"type": "ReLU"}])  # 3.0 == 3
+    assert not b.ok and "out_features" in b.report["error"]["message"]
+    browser_sets(b, selected=True)  # True == 1
+    assert b.selected == -1
+
+
+def test_deleting_a_run_that_is_still_training_is_refused():
+    from dlp_widgets.widgets.history import RunHistory
+
+    run = dlp.start(
+        {
+            "model": default_model([4], 3),
+            "data": {"source": "builtin:iris"},
+            "training": {"epochs": 100_000, "batch_size": 1},
+        },
+        dashboard=False,
+    )
+    try:
+        history = RunHistory()
+        history._on_message(history.table, {"action": "delete", "id": run.id}, [])
+        assert "still training" in history.message.value
+        assert run.store.get_run(run.id) is not None and run.folder.exists()
+    finally:
+        run.stop()
+        run.wait(10)
+    assert run.status == "stopped"
+    history._on_message(history.table, {"action": "delete", "id": run.id}, [])
+    assert run.store.get_run(run.id) is None
+
+
+def test_checking_an_exercise_on_a_run_deleted_meanwhile():
+    run = dlp.train(
+        {"model": default_model([13], 3), "data": {"source": "builtin:wine"}, "training": {"epochs": 1}},
+        dashboard=False,
+    )
+    ex = dlp.exercise("wine-90")
+    ex.run_picker.value = run.id
+    run.store.delete_run(run.id)
+    ex.check_button.click()
+    assert "no longer in the store" in ex.result.value
+    assert run.id not in [v for _, v in ex.run_picker.options]
+
+
+def test_numbers_no_one_typed_are_not_counted_as_answers():
+    q = dlp.question("intro-nn/linear-params")  # a numeric question
+    assert q.question["kind"] == "numeric"
+    before = q.attempts  # earlier tests may have answered it in this store
+    for value in ("1e400", "9" * 400, 10**400, "x" * 2_000_000):
+        q._on_message(q, {"type": "answer", "value": value}, [])
+        assert q.attempts == before and not q.feedback["counted"]
+
+
+def test_export_before_the_run_has_ended_says_so():
+    board = TrainingDashboard()
+    board._export("onnx")
+    assert "nothing to export yet" in board.export_result.value

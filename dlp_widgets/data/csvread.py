@@ -71,6 +71,8 @@ def read_csv_bytes(data: bytes | Path, name: str) -> pd.DataFrame:
             raise DataError(f"{data} is a folder; use folder:{data} for a folder of images", source=name) from None
         except OSError as exc:
             raise DataError(f"cannot read {data}: {exc.strerror}", source=name) from None
+        except ValueError:  # a NUL byte in the path
+            raise DataError(f"{str(data)[:80]!r} is not a valid file path", source=name) from None
     else:
         size, head = len(data), data[:SNIFF_BYTES]
     if size == 0 or not head.strip():

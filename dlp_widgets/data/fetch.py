@@ -11,6 +11,7 @@ and the bytes actually written are capped (declared sizes can lie).
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import socket
@@ -35,11 +36,17 @@ Progress = Callable[[int, "int | None"], None]  # bytes so far, total (None if u
 
 
 def check_url(url: str) -> str:
-    parsed = urllib.parse.urlsplit(url)
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        host, _port = parsed.hostname, parsed.port  # each raises on a broken [IPv6] address or port
+    except ValueError as exc:
+        raise DataError(f"{url[:80]!r} is not a valid URL: {exc}", source=url) from None
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        raise DataError(f"the URL {url[:80]!r} contains spaces or control characters; encode them (%20)", source=url)
     if parsed.scheme.lower() not in ALLOWED_SCHEMES:
         scheme = parsed.scheme or "no scheme"
         raise DataError(f"only http:// and https:// URLs can be loaded, not {scheme}:// ({url[:80]})", source=url)
-    if not parsed.netloc:
+    if not parsed.netloc or not host:
         raise DataError(f"the URL {url[:80]} has no host", source=url)
     return url
 
@@ -110,6 +117,9 @@ def download(
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise DataError(f"downloading {url} failed: {exc}", source=url) from None
+    except (http.client.HTTPException, ValueError) as exc:  # InvalidURL, a host name IDNA refuses
+        partial.unlink(missing_ok=True)
+        raise DataError(f"{url[:80]} is not a URL that can be loaded: {exc}", source=url) from None
     if content_type in ("text/html", "application/xhtml+xml", "image/png", "image/jpeg", "application/pdf"):
         partial.unlink(missing_ok=True)
         raise DataError(f"{url} returned {content_type}, not CSV", source=url)
@@ -192,6 +202,14 @@ def extract_zip(
         except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise DataError(f"the zip is damaged: {exc}") from None
+        except NotImplementedError:  # a RuntimeError too: caught first
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise DataError(
+                "the zip uses a compression method Python cannot read (e.g. Deflate64); zip it again with standard Deflate"
+            ) from None
+        except RuntimeError as exc:  # zipfile's word for an encrypted entry
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise DataError(f"the zip cannot be opened: {exc}; upload one without a password") from None
         except DataError:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

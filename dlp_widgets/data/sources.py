@@ -39,6 +39,24 @@ def load_table(
     name: str | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """The table a source names, and a short name for it in messages."""
+    frame, label = _load_table(source, max_bytes=max_bytes, timeout=timeout, progress=progress, name=name)
+    _check_unique_columns(frame, label)
+    return frame, label
+
+
+def _check_unique_columns(frame: pd.DataFrame, label: str) -> None:
+    # Names are compared as the rest of the code sees them (str, trimmed for CSV): 1 and "1",
+    # or "a" and " a", would otherwise collide later with a message from deep inside pandas.
+    seen: set[str] = set()
+    for column in frame.columns:
+        if column in seen:
+            raise DataError(f"{label} has two columns named {column!r}; rename one", column=column, source=label)
+        seen.add(column)
+
+
+def _load_table(
+    source: Any, *, max_bytes: int, timeout: float, progress: Progress | None, name: str | None
+) -> tuple[pd.DataFrame, str]:
     if isinstance(source, pd.DataFrame):
         if source.shape[1] == 0 or len(source) == 0:
             raise DataError("the DataFrame is empty")

@@ -139,6 +139,7 @@ class NumericQuestion:
         return Feedback(False, f"Not quite: {_fmt(value)} is {direction}. {self.hint}".strip(), self.explanation)
 
 
+MAX_ANSWER_CHARS = 100  # longer is not a number anyone typed
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -147,8 +148,12 @@ def parse_number(text: Any) -> float | None:
     if isinstance(text, bool):
         return None
     if isinstance(text, (int, float)):
-        return float(text) if math.isfinite(text) else None
-    if not isinstance(text, str):
+        try:
+            value = float(text)  # an int past 1e308 cannot be one
+        except OverflowError:
+            return None
+        return value if math.isfinite(value) else None
+    if not isinstance(text, str) or len(text) > MAX_ANSWER_CHARS:
         return None
     s = text.strip().replace("\u2009", "").replace(" ", "").replace("_", "")
     percent = s.endswith("%")
@@ -159,6 +164,8 @@ def parse_number(text: Any) -> float | None:
     if not _NUMBER.match(s):
         return None
     value = float(s)
+    if not math.isfinite(value):  # 1e400: no one means infinity
+        return None
     return value / 100 if percent else value
 
 

@@ -189,9 +189,14 @@ class RunStore:
             db.execute("UPDATE runs SET name=? WHERE id=?", (name, run_id))
 
     def delete_run(self, run_id: str) -> None:
+        """Delete a run, its epochs and files; a run still training is refused (its thread
+        would go on writing to rows that are gone)."""
         import shutil
 
         with self._connect() as db:
+            row = db.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is not None and row["status"] == "running":
+                raise ValueError(f"run {run_id} is still training: stop it first, then delete it")
             db.execute("DELETE FROM runs WHERE id=?", (run_id,))
         shutil.rmtree(self.runs_dir / run_id, ignore_errors=True)
 

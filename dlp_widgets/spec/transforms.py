@@ -70,9 +70,17 @@ def _normalize(p: dict[str, Any], shape: Shape, where: str) -> Shape:
 
 
 def _blur(p: dict[str, Any], shape: Shape, where: str) -> Shape:
-    for k in pair(p["kernel_size"]):
+    kx, ky = pair(p["kernel_size"])  # torchvision's order: width, then height
+    for k in (kx, ky):
         if k % 2 == 0:
             raise SpecError(f"{where}: kernel_size must be odd, not {k}", param="kernel_size")
+    # the blur pads by reflection, which needs the half window inside the image
+    if kx // 2 >= shape[2] or ky // 2 >= shape[1]:
+        raise SpecError(
+            f"{where}: a {kx}×{ky} window is too large for {shape[1]}×{shape[2]} images; "
+            f"use at most {2 * min(shape[1], shape[2]) - 1}",
+            param="kernel_size",
+        )
     lo, hi = p["sigma"] if len(p["sigma"]) == 2 else (p["sigma"][0], p["sigma"][0])
     if lo > hi:
         raise SpecError(f"{where}: sigma must be [min, max] with min ≤ max", param="sigma")

@@ -14,6 +14,7 @@ import anywidget
 import traitlets
 
 from ..spec import ModelSpec, infer, palette
+from .browser_state import PythonOwnedTraits
 
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
 
@@ -29,7 +30,9 @@ def _catalogue_with_pages() -> list[dict[str, Any]]:
     return out
 
 
-class LayerBuilder(anywidget.AnyWidget):
+class LayerBuilder(PythonOwnedTraits, anywidget.AnyWidget):
+    _python_owned = frozenset({"report", "catalogue"})
+
     _esm = STATIC / "builder.js"
     _css = STATIC / "builder.css"
 
@@ -40,6 +43,7 @@ class LayerBuilder(anywidget.AnyWidget):
     layers = traitlets.Any([]).tag(sync=True)
     selected = traitlets.Any(-1).tag(sync=True)
     report = traitlets.Dict().tag(sync=True)
+    _checks = 0  # how many times the layers were checked: see set_state
 
     def __init__(
         self, model: ModelSpec | dict[str, Any] | None = None, *, input_shape: list[int] | None = None, **kwargs: Any
@@ -51,8 +55,19 @@ class LayerBuilder(anywidget.AnyWidget):
             self.input_shape = list(input_shape)
         self._update_report()
 
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        checks = self._checks
+        super().set_state(sync_data)
+        # traitlets notifies only when a value changes by ==, and 3.0 == 3 or True == 1: what
+        # arrived unnoticed is checked all the same
+        if self._checks == checks and ("layers" in sync_data or "input_shape" in sync_data):
+            self._update_report()
+        if "selected" in sync_data:
+            self._check_selected({"new": self.selected})
+
     @traitlets.observe("layers", "input_shape")
     def _update_report(self, change: dict[str, Any] | None = None) -> None:
+        self._checks += 1
         report = infer({"input_shape": self.input_shape, "layers": self.layers}).to_dict()
         n = len(self.layers) if isinstance(self.layers, list) else 0
         with self.hold_sync():

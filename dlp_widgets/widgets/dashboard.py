@@ -309,6 +309,9 @@ class TrainingDashboard(W.VBox):
             self.roc.colors = [ROC_COLOURS[k % len(ROC_COLOURS)] for k in range(len(names))]
 
     def _export(self, fmt: str) -> None:
+        if self.run is None or not self.run.done:
+            self.export_result.value = "✖ nothing to export yet: the run has not ended"
+            return
         try:
             path = self.run.export(fmt)
         except Exception as exc:  # shown in the dashboard; the kernel carries on

@@ -5,6 +5,7 @@ Playground, delete a run."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import pathlib
 from typing import Any
 
@@ -16,12 +17,15 @@ from bqplot import Axis, Bars, Figure, LinearScale, Lines, OrdinalScale, Pie
 
 from ..engine.runner import load_run
 from ..runstore import RunStore, open_store
+from .browser_state import PythonOwnedTraits
 
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
-class RunTable(anywidget.AnyWidget):
+class RunTable(PythonOwnedTraits, anywidget.AnyWidget):
+    _python_owned = frozenset({"rows"})
+
     _esm = STATIC / "history.js"
     _css = STATIC / "history.css"
     rows = traitlets.List().tag(sync=True)
@@ -146,7 +150,11 @@ class RunHistory(W.VBox):
             self.message.value = "that run no longer exists"
             return
         if content["action"] == "delete":
-            self.store.delete_run(run_id)
+            try:
+                self.store.delete_run(run_id)
+            except ValueError as exc:
+                self.message.value = html.escape(str(exc))
+                return
             self.message.value = f"deleted {run_id}"
             self.refresh()
         else:

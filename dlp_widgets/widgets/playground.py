@@ -48,6 +48,7 @@ class Playground(W.VBox):
         self._upload: bytes | None = None
         self._upload_name = ""
         self._summary: dict[str, Any] | None = None
+        self._fit_ok = True  # the model fits the data (set by the review)
         self.run = None
         self.dashboard = None
 
@@ -147,7 +148,7 @@ class Playground(W.VBox):
         self.url_load.on_click(lambda _: self._on_source())
         self.target.observe(self._on_target, "value")
         self.features.observe(lambda _: self._refresh_review(), "value")
-        self.task.observe(self._on_target, "value")
+        self.task.observe(lambda _: self._on_features(), "value")  # keeps the features picked
         self.steps.observe(lambda _: self._refresh_review(), "selected_index")
         for w in self._settings:
             w.observe(lambda _: self._refresh_review(), "value")
@@ -184,7 +185,7 @@ class Playground(W.VBox):
     def _source_string(self) -> str | None:
         kind = self.source_kind.value
         if kind == "Built-in":
-            return "builtin:digits" if self.builtin.value == "builtin:digits_images" else self.builtin.value
+            return self.builtin.value
         if kind == "URL":
             return self.url.value.strip() or None
         return None
@@ -205,10 +206,8 @@ class Playground(W.VBox):
             self.data_message.value = "<i>Choose the data.</i>"
             return
         try:
-            summary = summarize(
-                source, images=self.source_kind.value == "Built-in" and source == "builtin:digits_images"
-            )
-        except DataError as exc:
+            summary = summarize(source)
+        except Exception as exc:  # noqa: BLE001 - whatever the source, the widget must show it, not raise
             self._show_data_error(exc)
             return
         self._summary = summary
@@ -245,21 +244,22 @@ class Playground(W.VBox):
         return {"train": self.train_transforms.value, "test": self.test_transforms.value}
 
     def _on_transforms(self, *_: Any) -> None:
-        if self.train_transforms.error or self.test_transforms.error or not self._summary:
+        image_data = bool(self._summary) and self._summary.get("kind") == "image"
+        if self.train_transforms.error or self.test_transforms.error or not image_data:
             self._refresh_review()
             return
         from ..spec.transforms import transformed_shape
 
         shape = transformed_shape(self.test_transforms.value, tuple(self._summary["image_shape"]), "test")
         self._summary["input_shape"] = list(shape)
-        if list(self.builder.input_shape or []) != list(shape):
+        if _shape(self.builder.input_shape) != list(shape):
             self.builder.input_shape = list(shape)  # the model keeps its layers; shapes update in place
         self._refresh_review()
 
     def _on_target(self, *_: Any) -> None:
         source = self._source()
         target = self.target.value
-        if source is None or target is None:
+        if source is None or target is None or not self._summary or "columns" not in self._summary:
             return
         others = [c for c in self.target.options if c != target]
         self.features.unobserve_all("value")
@@ -274,6 +274,8 @@ class Playground(W.VBox):
         self._on_features()
 
     def _on_features(self) -> None:
+        if self._source() is None or self.target.value is None or self.target.disabled:
+            return
         try:
             summary = summarize(
                 self._source(),
@@ -281,7 +283,7 @@ class Playground(W.VBox):
                 features=list(self.features.value) or None,
                 task=self.task.value,
             )
-        except DataError as exc:
+        except Exception as exc:  # noqa: BLE001 - shown in the widget, never a traceback in the cell
             self._show_data_error(exc)
             return
         self._summary = summary
@@ -302,14 +304,32 @@ class Playground(W.VBox):
         )
         self._data_ready(summary)
 
-    def _show_data_error(self, exc: DataError) -> None:
-        self.data_message.value = f"<div class='dlp-data-error' style='color:var(--jp-error-color1,#d32f2f)'>✖ {html.escape(exc.message)}</div>"
-        self.train_button.disabled = True
+    def _show_data_error(self, exc: Exception) -> None:
+        """Say what is wrong and forget the previous data: nothing stale stays on screen
+        (its columns, preview, a Train button that would train on it)."""
+        message = exc.message if isinstance(exc, DataError) else f"could not read the data: {type(exc).__name__}: {exc}"
+        self.data_message.value = (
+            f"<div class='dlp-data-error' style='color:var(--jp-error-color1,#d32f2f)'>✖ {html.escape(message)}</div>"
+        )
+        self._summary = None
+        self.target.unobserve(self._on_target, "value")
+        self.features.unobserve_all("value")
+        self.target.options, self.features.options = [], []
+        self.target.observe(self._on_target, "value")
+        self.preview.value = self.columns_view.value = ""
+        self.transforms_box.layout.display = "none"
+        self._update_train_button()
+
+    @property
+    def running(self) -> bool:
+        return self.run is not None and not self.run.done
+
+    def _update_train_button(self) -> None:
+        self.train_button.disabled = self._summary is None or not self._fit_ok or self.running
 
     def _data_ready(self, summary: dict[str, Any]) -> None:
         warnings = "".join(f"<div>⚠ {html.escape(w)}</div>" for w in summary.get("warnings", []))
         self.data_message.value = warnings
-        self.train_button.disabled = False
         task = summary.get("task", "classification")
         losses = [name for name, t in LOSSES.items() if t == task]
         self.loss.options = losses
@@ -317,9 +337,10 @@ class Playground(W.VBox):
         n_outputs = len(summary["classes"]) if task == "classification" and summary.get("classes") else 1
         shape = summary["input_shape"]
         current = self.builder.report
-        if list(self.builder.input_shape or []) != list(shape) or current.get("output_shape") != [n_outputs]:
+        if _shape(self.builder.input_shape) != list(shape) or current.get("output_shape") != [n_outputs]:
             self.builder.spec = default_model(shape, n_outputs)  # a model that fits the data, ready to edit
         self._refresh_review()
+        self._update_train_button()
 
     # -- the spec
 
@@ -354,18 +375,31 @@ class Playground(W.VBox):
     @spec.setter
     def spec(self, value: Spec | dict[str, Any]) -> None:
         spec = value if isinstance(value, Spec) else Spec.from_dict(value)
-        if spec.data.source and spec.data.source.startswith("builtin:"):
+        source = spec.data.source
+        if source == "builtin:digits" and len(spec.model.input_shape) == 3:
+            source = "builtin:digits_images"  # runs saved before the image choice had its own name
+        if source and source in dict((v, k) for k, v in BUILTIN_CHOICES):
             self.source_kind.value = "Built-in"
-            self.builtin.value = spec.data.source
-        elif spec.data.source:
+            self.builtin.value = source
+        elif source:
             self.source_kind.value = "URL"
-            self.url.value = spec.data.source
+            self.url.value = source
             self._on_source()
-        if spec.data.target and spec.data.target in self.target.options:
-            self.target.value = spec.data.target
+        d = spec.data
+        if d.task in (None, "classification", "regression"):
+            self.task.value = d.task
+        if d.target and d.target in self.target.options:
+            self.target.value = d.target
+        if d.features:
+            self.features.value = tuple(f for f in d.features if f in self.features.options)
+        if d.transforms:
+            self.train_transforms.items = list(d.transforms.get("train", []))
+            self.test_transforms.items = list(d.transforms.get("test", []))
         t = spec.training
         if t.loss in self.loss.options:
             self.loss.value = t.loss
+        if t.device in self.device.options:
+            self.device.value = t.device
         self.optimizer.value, self.lr.value, self.epochs.value = t.optimizer, t.lr, t.epochs
         self.batch_size.value, self.test_size.value, self.shuffle.value, self.seed.value = (
             t.batch_size,
@@ -416,9 +450,11 @@ class Playground(W.VBox):
                 spec, infer(spec.model), task, len(classes) if classes else None, self._summary["input_shape"]
             )
         except SpecError as exc:
-            self.train_button.disabled = True
+            self._fit_ok = False
+            self._update_train_button()
             return f"<div class='dlp-review-error' style='color:var(--jp-error-color1,#d32f2f)'>✖ {html.escape(exc.message)}</div>"
-        self.train_button.disabled = False
+        self._fit_ok = True
+        self._update_train_button()
         return "".join(f"<div class='dlp-review-warning'>⚠ {html.escape(w)}</div>" for w in warnings)
 
     def _device_name(self, requested: str) -> str:
@@ -434,17 +470,21 @@ class Playground(W.VBox):
         from ..engine import runner
         from .dashboard import TrainingDashboard
 
+        if self.running:
+            self.review.value = (
+                "<div class='dlp-review-error'>✖ a run is still going: stop it (or let it finish) first</div>"
+            )
+            return None
+        if self._summary is None:
+            self.steps.selected_index = 0
+            return None
         try:
             spec = self.spec
         except SpecError as exc:
             self.review.value = f"<div style='color:var(--jp-error-color1,#d32f2f)'>✖ {html.escape(exc.message)}</div>"
             self.steps.selected_index = 3
             return None
-        data = None
-        if self.source_kind.value in ("DataFrame", "Upload"):
-            data = self._source()
-        elif self.builtin.value == "builtin:digits_images" and self.source_kind.value == "Built-in":
-            data = "builtin:digits_images"
+        data = self._source() if self.source_kind.value in ("DataFrame", "Upload") else None
         board = TrainingDashboard()
         self.output.children = [board]
         try:
@@ -456,4 +496,15 @@ class Playground(W.VBox):
             return None
         board.attach_header(run)
         self.run, self.dashboard = run, board
+        run.subscribe(self._on_run_event)
+        self._update_train_button()  # after subscribing: a run that already ended is seen here
         return run
+
+    def _on_run_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "finished":
+            self._update_train_button()
+
+
+def _shape(value: Any) -> list[Any] | None:
+    """The builder's input shape as a list, or None while the browser has sent something else."""
+    return list(value) if isinstance(value, (list, tuple)) else None

@@ -21,11 +21,14 @@ from ..lessons import progress as _progress
 from ..lessons.questions import Choice, ChoiceQuestion, Feedback, Question
 from ..lessons.questions import NumericQuestion as NumericDef
 from ..runstore import RunStore, open_store
+from .browser_state import PythonOwnedTraits
 
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
 
 
-class QuestionWidget(anywidget.AnyWidget):
+class QuestionWidget(PythonOwnedTraits, anywidget.AnyWidget):
+    _python_owned = frozenset({"question", "attempts", "feedback", "solved"})
+
     """One question with a Check button and immediate feedback; answers are saved as progress."""
 
     _esm = STATIC / "quiz.js"
@@ -74,7 +77,10 @@ class QuestionWidget(anywidget.AnyWidget):
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "answer":
-            self.answer(content.get("value"))
+            value = content.get("value")
+            if isinstance(value, str) and len(value) > 1000:
+                value = value[:1000]  # untrusted: nothing that long is an answer, nor worth saving
+            self.answer(value)
 
 
 def _stable_id(prompt: str) -> str:
@@ -186,7 +192,7 @@ class Exercise(W.VBox):
         )
         self.run_picker = W.Dropdown(description="Run:", layout=W.Layout(width="32em"))
         self.check_button = W.Button(description="Check my run", button_style="primary", icon="check")
-        self.check_button.on_click(lambda _: self.check(self.run_picker.value or None))
+        self.check_button.on_click(lambda _: self._check_picked())
         self.result = W.HTML()
         self._refresh_runs()
         super().__init__(
@@ -239,6 +245,15 @@ class Exercise(W.VBox):
         self._show(verdict)
         self._refresh_runs()
         return verdict
+
+    def _check_picked(self) -> None:
+        try:
+            self.check(self.run_picker.value or None)
+        except KeyError:  # deleted since the list was drawn
+            self._refresh_runs()
+            self.result.value = (
+                "<div class='dlp-exercise-verdict'>That run is no longer in the store; pick another.</div>"
+            )
 
     def _show(self, verdict: Verdict) -> None:
         mark, colour = ("✓ Goal met", "#2e7d32") if verdict.passed else ("✗ Not yet", "#c62828")

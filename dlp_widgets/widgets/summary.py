@@ -12,11 +12,14 @@ import anywidget
 import traitlets
 
 from ..spec import ModelSpec, infer
+from .browser_state import PythonOwnedTraits
 
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
 
 
-class ModelSummary(anywidget.AnyWidget):
+class ModelSummary(PythonOwnedTraits, anywidget.AnyWidget):
+    _python_owned = frozenset({"report"})
+
     _esm = STATIC / "summary.js"
     _css = STATIC / "summary.css"
 

@@ -11,11 +11,14 @@ import traitlets
 
 from ..spec import SpecError
 from ..spec.transforms import TRANSFORMS, parse_transforms, transformed_shape
+from .browser_state import PythonOwnedTraits
 
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
 
 
-class TransformList(anywidget.AnyWidget):
+class TransformList(PythonOwnedTraits, anywidget.AnyWidget):
+    _python_owned = frozenset({"shape", "error", "title", "catalogue"})
+
     _esm = STATIC / "transforms.js"
     _css = STATIC / "transforms.css"
 
