@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .spec import SpecError, infer, load_spec, parse_json, read_json
@@ -18,6 +20,23 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own usage errors: same exit code, no trace
         self.print_usage(sys.stderr)
         self.exit(EXIT_BAD_INPUT, f"dlp: error: {message}\n")
+
+
+def _bounded_number(unit: str, largest: float) -> Callable[[str], float]:
+    """An argparse type: a number above 0 and at most ``largest``. nan, inf and negative
+    values would otherwise reach the download code as a limit that never or always trips."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number of {unit}, not {text!r}") from None
+        if not (math.isfinite(value) and 0 < value <= largest):
+            raise argparse.ArgumentTypeError(f"must be a number of {unit} above 0 and at most {largest:g}, not {text}")
+        return value
+
+    parse.__name__ = f"number of {unit}"  # argparse names the type in some of its messages
+    return parse
 
 
 def _read_spec_raw(path: str) -> Any:
@@ -183,38 +202,102 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from .engine.runner import runs
+    from .runstore import open_store
 
-    table = runs()
+    store = open_store()
+    table = runs(store)
+    # runs() has no column for a run whose stored spec is unreadable; the store notes which
+    notes = {r["id"]: r.get("note") for r in store.list_runs()}
+    table["note"] = [notes.get(run_id) for run_id in table["id"]] if len(table) else []
     if args.json:
         rows = json.loads(table.to_json(orient="records", date_format="iso"))
         print(json.dumps(rows))
     elif len(table):
-        print(table.drop(columns=["error"]).to_string(index=False))
+        shown = table.drop(columns=["error"])
+        if shown["note"].isna().all():
+            shown = shown.drop(columns=["note"])
+        else:
+            shown["note"] = shown["note"].fillna("")
+        print(shown.to_string(index=False))
     else:
         print("no runs yet")
     return 0
 
 
+def _find_row(store: Any, run_id: str) -> dict[str, Any]:
+    try:
+        row = store.get_run(run_id)
+    except KeyError as exc:  # an id prefix that several runs share
+        raise SpecError(str(exc.args[0])) from None
+    if row is None:
+        raise SpecError(f"no run {run_id!r} in {store.path}")
+    return row
+
+
 def _get_run(run_id: str):  # noqa: ANN202
     from .engine.runner import load_run
+    from .runstore import open_store
 
-    try:
-        return load_run(run_id)
-    except KeyError as exc:
-        raise SpecError(str(exc.args[0])) from None
+    store = open_store()
+    row = _find_row(store, run_id)
+    if not row["spec"]:  # every saved spec has a model: empty means the store could not read it
+        raise SpecError(f"run {row['id']} cannot be loaded: {row.get('note') or 'its stored spec is empty'}")
+    return load_run(row["id"], store)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    run = _get_run(args.run)
-    row = run.store.get_run(run.id)
-    out = {**row, "epochs": run.store.epochs(run.id), "artefacts": run.store.artefacts(run.id)}
+    from .runstore import open_store
+
+    # the row straight from the store, not through load_run: a run whose stored spec is
+    # unreadable can still be shown, with its note
+    store = open_store()
+    row = _find_row(store, args.run)
+    out = {**row, "epochs": store.epochs(row["id"]), "artefacts": store.artefacts(row["id"])}
     print(json.dumps(out, indent=2, default=str))
     return 0
 
 
+def _writable_out(text: str) -> Path:
+    """``--out`` checked before the export does any work: a folder, an empty name or a place
+    that takes no files would otherwise fail deep inside torch or onnx with a message that
+    names neither the option nor the path."""
+    import tempfile
+
+    from .export.errors import ExportError
+
+    if not text.strip():
+        raise ExportError("--out is empty: give the file to write, such as --out model.onnx")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise ExportError(f"--out {path} is a folder: give a file name in it, such as {path / 'model.onnx'}")
+    folder = next(p for p in path.parents if p.exists())  # the export makes any missing folders below it
+    if not folder.is_dir():
+        raise ExportError(f"--out {path} cannot be written: {folder} is a file, not a folder")
+    try:
+        if path.exists():
+            with open(path, "ab"):  # append mode: opening changes nothing already in the file
+                pass
+        else:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        if not path.exists():
+            why = f"{folder} takes no new files ({why})"
+        raise ExportError(f"--out {path} cannot be written: {why}") from None
+    return path
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     run = _get_run(args.run)
-    path = run.export(args.format, args.out, data=args.data)
+    out = _writable_out(args.out) if args.out is not None else None
+    try:
+        path = run.export(args.format, out, data=args.data)
+    except OSError as exc:
+        from .export.errors import ExportError
+
+        target = exc.filename or out or "the run's folder"
+        raise ExportError(f"the export could not be written to {target}: {exc.strerror or exc}") from None
     print(json.dumps({"run": run.id, "format": args.format, "path": str(path), "bytes": path.stat().st_size}))
     return 0
 
@@ -235,8 +318,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feature", action="append", help="a feature column (repeat; default: all but the target)")
     p.add_argument("--task", choices=["classification", "regression"], help="override the detected task")
     p.add_argument("--images", action="store_true", help="treat builtin:digits as 8×8 images")
-    p.add_argument("--max-mb", type=float, default=200.0, help="download size limit in MB (default 200)")
-    p.add_argument("--timeout", type=float, default=30.0, help="download timeout in seconds (default 30)")
+    p.add_argument(
+        "--max-mb", type=_bounded_number("MB", 1e6), default=200.0, help="download size limit in MB (default 200)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=_bounded_number("seconds", 86400),
+        default=30.0,
+        help="download timeout in seconds (default 30)",
+    )
     p.add_argument("--thumbnails", action="store_true", help="include example images as PNG data URLs")
     p.add_argument("--compact", action="store_true", help="one line of JSON")
     p.set_defaults(func=cmd_data)
@@ -270,6 +360,13 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(json.dumps({"error": {"layer": exc.layer, "param": exc.param, "message": exc.message}}))
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # the reader went away (dlp ... | head): no error, and before `except Exception`, which
+        # would re-raise it; stdout moves to devnull so Python's last flush does not complain
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # data and export errors are imported lazily, with their layers
         from .data.errors import DataError
 
@@ -281,11 +378,15 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, ExportError):
             print(json.dumps({"error": {"message": str(exc)}}))
             return EXIT_BAD_INPUT
+        from .home import HomeError
+        from .runstore import StoreError
+
+        if isinstance(exc, (HomeError, StoreError)):
+            print(json.dumps({"error": {"message": exc.message, "path": str(exc.path)}}, ensure_ascii=False))
+            return EXIT_BAD_INPUT
         raise
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

@@ -158,3 +158,150 @@ def test_train_and_export_bad_input_exit_2(tmp_path):
     out = dlp("export", "no-such-run", "--format", "zip")
     assert out.returncode == 2 and "invalid choice" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+# ---------------------------------------------------------------- bad options, paths and stores
+
+IRIS_SPEC = __import__("pathlib").Path(__file__).parents[1] / "examples" / "iris.json"
+
+
+def dlp_at(home, *args):
+    """``dlp`` with its own DLP_HOME, for tests that need a store of a special kind."""
+    import os
+
+    env = {**os.environ, "DLP_HOME": str(home)}
+    return subprocess.run([*DLP, *args], capture_output=True, text=True, timeout=120, env=env)
+
+
+def stored_runs(home, count):
+    """``count`` finished runs written straight into the store at ``home``: no training needed."""
+    from dlp_widgets.runstore import open_store
+
+    store = open_store(home / "runs.sqlite")
+    ids = []
+    for i in range(count):
+        run_id = store.create_run(
+            name=f"stored {i}", spec=json.loads(IRIS_SPEC.read_text()), source="builtin:iris", task=None, device="cpu"
+        )
+        store.finish_run(run_id, "finished", {"test_accuracy": 0.5})
+        ids.append(run_id)
+    return store, ids
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("--max-mb", "nan"), ("--max-mb", "inf"), ("--max-mb", "-1"), ("--max-mb", "1e308")]
+    + [("--timeout", v) for v in ("0", "-1", "nan", "inf", "soon")],
+)
+def test_download_limits_must_be_finite_numbers_above_0(option, value):
+    out = dlp("data", "builtin:iris", option, value)
+    assert out.returncode == 2 and f"argument {option}: must be a number" in out.stderr, out
+    assert value in out.stderr and "Traceback" not in out.stderr
+
+
+def test_export_refuses_an_out_path_it_cannot_write_before_exporting(tmp_path):
+    _, (run_id,) = stored_runs(tmp_path, 1)  # no checkpoint: the path is refused before any export work
+    (tmp_path / "a_file").write_text("keep me")
+    cases = [
+        (str(tmp_path), f"--out {tmp_path} is a folder"),
+        ("", "--out is empty"),
+        (str(tmp_path / "a_file" / "m.pt"), f"{tmp_path / 'a_file'} is a file, not a folder"),
+    ]
+    if __import__("pathlib").Path("/proc/self").is_dir():  # Linux: /proc takes no new files, even from root
+        cases.append(("/proc/x.onnx", "--out /proc/x.onnx cannot be written: /proc takes no new files"))
+    for out_path, words in cases:
+        out = dlp_at(tmp_path, "export", run_id, "--format", "pt", "--out", out_path)
+        assert out.returncode == 2, out
+        assert words in json.loads(out.stdout)["error"]["message"]
+        assert "Traceback" not in out.stderr
+    assert (tmp_path / "a_file").read_text() == "keep me"
+
+
+def test_a_store_file_that_is_not_a_database_is_named_and_left_alone(tmp_path):
+    garbage = bytes(range(256)) * 16
+    store_file = tmp_path / "runs.sqlite"
+    store_file.write_bytes(garbage)
+    for args in (["runs"], ["runs", "--json"], ["show", "2026"], ["train", str(IRIS_SPEC), "--json"]):
+        out = dlp_at(tmp_path, *args)
+        assert out.returncode == 2, (args, out)
+        error = json.loads(out.stdout)["error"]
+        assert error["path"] == str(store_file)
+        assert f"{store_file} is not a run store" in error["message"] and "Nothing was changed" in error["message"]
+        assert "Traceback" not in out.stderr
+    assert store_file.read_bytes() == garbage
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.sqlite"]  # no WAL file, no runs folder
+
+
+def test_a_run_with_an_unreadable_spec_is_listed_with_a_note(tmp_path):
+    import sqlite3
+
+    import dlp_widgets
+
+    store, (broken, fine) = stored_runs(tmp_path, 2)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE runs SET spec='{\"model\": ' WHERE id=?", (broken,))
+    listed = {r["id"]: r for r in store.list_runs()}
+    assert listed[broken]["spec"] == {} and "spec of this run cannot be read" in listed[broken]["note"]
+    assert "note" not in listed[fine] and listed[fine]["spec"]["model"]
+    assert set(dlp_widgets.runs(store=store)["id"]) == {broken, fine}
+
+    out = dlp_at(tmp_path, "runs", "--json")
+    assert out.returncode == 0, out
+    rows = {r["id"]: r for r in json.loads(out.stdout)}
+    assert rows[broken]["name"] == "stored 0" and rows[broken]["status"] == "finished"
+    assert "cannot be read" in rows[broken]["note"] and rows[fine]["note"] is None
+    table = dlp_at(tmp_path, "runs")
+    assert table.returncode == 0 and "cannot be read" in table.stdout and fine in table.stdout
+    shown = dlp_at(tmp_path, "show", broken)
+    assert shown.returncode == 0 and "cannot be read" in json.loads(shown.stdout)["note"]
+    out = dlp_at(tmp_path, "export", broken, "--format", "code")
+    assert out.returncode == 2 and f"run {broken} cannot be loaded" in json.loads(out.stdout)["error"]["message"]
+    with sqlite3.connect(store.path) as db:  # listing it changed nothing in the store
+        assert db.execute("SELECT spec FROM runs WHERE id=?", (broken,)).fetchone()[0] == '{"model": '
+
+
+def test_a_file_where_a_folder_belongs_is_named_and_no_run_is_left_behind(tmp_path):
+    home_file = tmp_path / "home"
+    home_file.write_text("not a folder")
+    for args in (["runs"], ["train", str(IRIS_SPEC), "--epochs", "1", "--json"]):
+        out = dlp_at(home_file, *args)
+        assert out.returncode == 2, out
+        error = json.loads(out.stdout)["error"]
+        assert error["path"] == str(home_file) and f"DLP_HOME {home_file} is a file" in error["message"]
+        assert "Traceback" not in out.stderr
+    assert home_file.read_text() == "not a folder"
+
+    home = tmp_path / "store"
+    home.mkdir()
+    (home / "runs").write_text("not a folder either")
+    out = dlp_at(home, "train", str(IRIS_SPEC), "--epochs", "1", "--json")
+    assert out.returncode == 2, out
+    error = json.loads(out.stdout)["error"]
+    assert error["path"] == str(home / "runs") and "is a file, not a folder" in error["message"]
+    from dlp_widgets.runstore import open_store
+
+    assert open_store(home / "runs.sqlite").list_runs() == []  # the check came before the row
+    assert (home / "runs").read_text() == "not a folder either"
+
+
+def test_run_ids_of_the_wrong_type_or_shared_by_several_runs_get_clear_errors(tmp_path):
+    import os
+
+    import dlp_widgets
+
+    store, ids = stored_runs(tmp_path, 3)
+    for wrong in (None, 123):
+        with pytest.raises(TypeError, match=f"a run id is text.*not {type(wrong).__name__}"):
+            store.get_run(wrong)
+        with pytest.raises(TypeError, match="a run id is text"):
+            dlp_widgets.load_run(wrong, store=store)
+    shared = os.path.commonprefix(ids)
+    assert shared and shared not in ids
+    with pytest.raises(KeyError, match=f"run id '{shared}' matches 3 runs") as caught:
+        dlp_widgets.load_run(shared, store=store)
+    assert all(run_id in str(caught.value) for run_id in ids)
+    out = dlp_at(tmp_path, "show", shared)
+    assert out.returncode == 2 and "matches 3 runs" in json.loads(out.stdout)["error"]["message"]
+    assert store.get_run(ids[1][:-1])["id"] == ids[1]  # a prefix that one run has still finds it
+    with pytest.raises(KeyError, match="no run"):
+        dlp_widgets.load_run(shared[:4] + "%", store=store)  # LIKE wildcards still match only themselves

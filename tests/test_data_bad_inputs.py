@@ -368,3 +368,146 @@ def _patched_zip(flag_bits: int = 0, method: int | None = None) -> bytes:
 def test_45_encrypted_or_deflate64_zips(tmp_path, archive, words):
     assert words in error(extract_zip, archive, tmp_path / "out").message
     assert list(tmp_path.iterdir()) == []  # no half-written folder left in the cache
+
+
+# ---------------------------------------------------------------- values and types pandas or torch would choke on
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (np.inf, "inf is not a finite number"),
+        (-np.inf, "-inf is not a finite number"),
+        (1e300, "1e+300 is too large for 32-bit floats"),
+    ],
+)
+def test_46_non_finite_features_are_refused_with_their_row(value, words):
+    b = np.arange(40.0)
+    b[17] = value
+    b[3] = np.nan  # missing stays missing: filled, not refused
+    err = error(prepare_tabular, frame_of(a=np.arange(40.0), b=b, y=[i % 2 for i in range(40)]), "y")
+    assert f'column "b", row 18: {words}' in err.message, err.message
+    assert (err.column, err.row) == ("b", 18)
+
+
+def test_47_non_finite_values_count_the_csv_header_and_dropped_rows(tmp_path):
+    # a table from a CSV file counts rows as a spreadsheet shows it: the header is row 1
+    lines = [f"{i},{'inf' if i == 7 else i * 2},{'' if i == 2 else i % 2}" for i in range(30)]
+    frame, _ = load_table(csv_file(tmp_path, ("a,b,y\n" + "\n".join(lines) + "\n").encode()))
+    err = error(prepare_tabular, frame, "y")  # the row without a target (line 4) is dropped first
+    assert 'column "b", row 9: inf is not a finite number' in err.message and err.row == 9
+    # the same for a DataFrame: the first data row is row 1, dropped rows still counted
+    df = frame_of(a=np.arange(30.0), y=[float(i % 2) for i in range(30)])
+    df.loc[[2, 3], "y"] = np.nan
+    df.loc[10, "a"] = -np.inf
+    err = error(prepare_tabular, df, "y")
+    assert 'column "a", row 11: -inf is not a finite number' in err.message and err.row == 11
+    # and new rows given to a trained preprocessor
+    data = prepare_tabular(frame_of(a=np.arange(30.0), y=[0, 1] * 15), "y")
+    err = error(data.preprocessor.transform, frame_of(a=[1.0, 2.0, np.inf]))
+    assert 'column "a", row 3: inf is not a finite number' in err.message
+
+
+@pytest.mark.parametrize(
+    "value, words", [(np.inf, "inf is not a finite number"), (-1e300, "-1e+300 is too large for 32-bit floats")]
+)
+def test_48_non_finite_regression_targets(value, words):
+    y = np.arange(30.0) * 1.5
+    y[5] = value
+    err = error(prepare_tabular, frame_of(x=np.arange(30.0), y=y), "y", task="regression")
+    assert f'target "y", row 6: {words}' in err.message and (err.column, err.row) == ("y", 6)
+
+
+def test_49_a_numeric_column_with_a_few_typos_names_the_first():
+    iris, _ = load_table("builtin:iris")
+    iris["sepal_length"] = iris["sepal_length"].astype(object)
+    iris.loc[10, "sepal_length"] = "abc"
+    err = error(prepare_tabular, iris, "species")
+    assert 'column "sepal_length", row 11: "abc" is not a number' in err.message
+    assert (err.column, err.row) == ("sepal_length", 11)
+    values = [f"{i / 10}" for i in range(100)]  # 100 distinct values: not taken for an ID column
+    values[18] = "1.2.3"
+    values[40] = "x"
+    err = error(prepare_tabular, frame_of(a=values, y=[i % 2 for i in range(100)]), "y")
+    assert 'column "a", row 19: "1.2.3" is not a number' in err.message and err.row == 19
+    # a column with a few numbers among its labels stays categorical
+    data = prepare_tabular(frame_of(c=["red", "green", "blue", "7"] * 10, y=[i % 2 for i in range(40)]), "y")
+    assert data.preprocessor.features[0].kind == "categorical"
+
+
+def test_50_a_typo_far_down_a_csv_column_is_found(tmp_path):
+    # past the first values, from which the column's kind is decided
+    rows = [f"{i * 0.5},{i % 2}" for i in range(20_000)]
+    rows[15_000] = '"1,5",1'
+    frame, _ = load_table(csv_file(tmp_path, ("a,y\n" + "\n".join(rows) + "\n").encode()))
+    err = error(prepare_tabular, frame, "y")
+    assert 'column "a", row 15002: "1,5" is not a number' in err.message and err.row == 15_002
+
+
+_ODD_COLUMNS = {
+    "durations": (pd.to_timedelta(np.arange(30), unit="s"), "durations (time spans)"),
+    "dates": (pd.date_range("2024-01-01", periods=30), "dates or times"),
+    "complex": (np.arange(30) + 1j, "complex numbers"),
+    "lists": ([[i, i + 1] for i in range(30)], "lists"),
+    "dicts": ([{"k": i} for i in range(30)], "dicts"),
+}
+
+
+@pytest.mark.parametrize("kind", list(_ODD_COLUMNS))
+@pytest.mark.parametrize("how", ["summarize", "prepare_tabular"])
+def test_51_columns_of_dates_durations_complex_numbers_or_lists(kind, how):
+    values, words = _ODD_COLUMNS[kind]
+    df = frame_of(a=np.arange(30.0), odd=values, y=[i % 2 for i in range(30)])
+
+    def run(target):
+        return summarize(df, target=target) if how == "summarize" else prepare_tabular(df, target)
+
+    as_feature = error(run, "y")
+    assert 'column "odd"' in as_feature.message and words in as_feature.message, as_feature.message
+    assert as_feature.column == "odd"
+    as_target = error(run, "odd")
+    assert f'target "odd" holds {words}' in as_target.message and "choose another target" in as_target.message
+    assert as_target.column == "odd"
+    if kind in ("lists", "dicts"):
+        assert as_feature.row == 1 and as_target.row == 1
+    # without a target the summary marks the column instead of failing
+    summary = summarize(df.drop(columns="y"))
+    (entry,) = [c for c in summary["columns"] if c["name"] == "odd"]
+    assert entry["distinct"] == 30 and words in entry["problem"]
+
+
+def test_52_a_list_far_down_a_text_column_is_named():
+    labels = ["red", "blue"] * 5000
+    labels[9000] = ["red"]  # after the values the column's kind is decided from
+    err = error(prepare_tabular, frame_of(c=labels, y=[i % 2 for i in range(10_000)]), "y")
+    assert 'column "c", row 9001: it holds lists' in err.message and (err.column, err.row) == ("c", 9001)
+
+
+def test_53_a_zip_source_that_is_not_a_zip_names_the_file(tmp_path):
+    path = tmp_path / "good.csv"
+    path.write_bytes(b"a,b\n1,2\n3,4\n")
+    err = error(summarize, f"zip:{path}")
+    assert f"{path} is not a valid zip file" in err.message and err.source == str(path)
+    err = error(load_images, f"zip:{path}")
+    assert f"{path} is not a valid zip file" in err.message
+    err = error(load_table, f"zip:{path}")
+    assert "is an image source" in err.message and "use csv:PATH" in err.message and err.source == f"zip:{path}"
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes here")
+def test_54_a_named_pipe_or_device_is_refused_not_waited_on(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    pipe = tmp_path / "data.csv"
+    os.mkfifo(pipe)
+    # in a child with a timeout: opening the pipe used to wait forever for a writer
+    out = subprocess.run(
+        [sys.executable, "-m", "dlp_widgets.cli", "data", f"csv:{pipe}"], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    err = json.loads(out.stdout)["error"]
+    assert f"{pipe} is not a regular file (it is a named pipe" in err["message"] and err["source"] == str(pipe)
+    assert "is not a regular file" in error(load_table, "csv:/dev/null").message

@@ -324,3 +324,69 @@ def test_best_epoch_and_best_model_are_the_lowest_test_loss(tmp_path):
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, ckpt["model"][name])
     assert not all(torch.equal(t, run.model.state_dict()[n]) for n, t in model.state_dict().items())
+
+
+# ---------------------------------------------------------------- found by trying to break it
+
+
+@pytest.mark.parametrize("epochs", [0, -1, "3", 2.5, 10**12])
+def test_the_epochs_override_is_checked_like_the_spec(epochs):
+    with pytest.raises(dlp.SpecError, match=r"training\.epochs must be"):
+        dlp.train(iris_spec(), epochs=epochs)
+
+
+def test_numpy_numbers_in_a_spec_are_plain_numbers():
+    spec = iris_spec(epochs=np.int64(2))
+    spec["training"]["lr"] = np.float32(0.01)
+    run = dlp.train(spec, epochs=np.int64(2))
+    assert run.status == "finished" and run.metrics["epochs"] == 2
+
+
+def test_bad_name_or_store_is_refused_before_a_run_exists():
+    before = len(dlp.runs())
+    with pytest.raises(dlp.SpecError, match="name must be text"):
+        dlp.train(iris_spec(), name=["a"])
+    with pytest.raises(TypeError, match="store must be a RunStore"):
+        dlp.train(iris_spec(), store="runs.sqlite")
+    assert len(dlp.runs()) == before
+
+
+def test_a_refused_resume_leaves_the_run_as_it_was():
+    frame, _ = load_table("builtin:iris")
+    spec = {"model": iris_spec()["model"], "data": {"target": "species"}, "training": {"epochs": 2}}
+    run = dlp.train(spec, data=frame)
+    again = dlp.load_run(run.id)
+    with pytest.raises(dlp.DataError, match='no column "species"'):
+        again.resume(data=pd.DataFrame({"a": [1, 2, 3]}))
+    assert again.done and again.wait() == "finished"  # not left half-started: wait() returns
+    assert again.resume(data=frame).status == "finished"  # and a good resume still works
+
+
+def test_a_run_without_saved_weights_says_so_instead_of_using_random_ones():
+    run = dlp.train(iris_spec(epochs=1))
+    (run.folder / "last.pt").unlink()
+    with pytest.raises(FileNotFoundError, match="no saved weights"):
+        dlp.load_run(run.id).model  # noqa: B018
+
+
+def test_a_batch_that_cannot_fit_in_memory_is_refused_not_run():
+    from dlp_widgets.engine.memory import activation_bytes, eval_rows
+
+    model = {
+        "input_shape": [1, 4000, 4000],
+        "layers": [{"type": "Flatten"}, {"type": "Linear", "params": {"out_features": 10}}],
+    }
+    resize = [{"type": "Resize", "params": {"size": 4000}}]
+    spec = {
+        "model": model,
+        "data": {"source": "builtin:digits_images", "transforms": {"train": resize, "test": resize}},
+        "training": {"batch_size": 8192, "epochs": 1},  # about 3 TB of activations
+    }
+    before = len(dlp.runs())
+    with pytest.raises(dlp.SpecError, match="needs about .* of memory") as info:
+        dlp.train(spec)
+    assert info.value.path == "training.batch_size" and len(dlp.runs()) == before
+    per_example = activation_bytes(model)
+    assert per_example == (2 * 4000 * 4000 + 10) * 4  # input + Flatten's output + Linear's
+    assert eval_rows(per_example, 8) == 8  # evaluation never takes more rows than fit
+    assert eval_rows(activation_bytes(iris_spec()["model"]), 16) == 65_536

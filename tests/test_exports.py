@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import onnx
 import onnxruntime as ort
+import pandas as pd
 import pytest
 import torch
 
@@ -184,3 +185,55 @@ def test_script_export_of_an_image_run_is_refused_clearly(tmp_path):
     with pytest.raises(ExportError, match="unknown export format 'zip'"):
         run.export("zip")
     assert not (tmp_path / "train_digits.py").exists()
+
+
+def test_an_export_never_replaces_the_runs_own_files(iris_run, tmp_path):
+    for name in ("last.pt", "best.pt", "spec.json", "preprocessing.json"):
+        with pytest.raises(ExportError, match="this run's own file"):
+            iris_run.export("pt", iris_run.folder / name)
+    assert dlp.load_run(iris_run.id, iris_run.store).model is not None  # still loads
+
+
+@pytest.mark.parametrize(
+    "fmt, path, words",
+    [
+        ("pt", "", "the export path is empty"),
+        ("pt", "/tmp", "is a folder"),
+        ("onnx", "/proc/no/x.onnx", "cannot write"),
+        (["pt"], None, "unknown export format"),
+    ],
+)
+def test_bad_export_targets_say_what_is_wrong(iris_run, fmt, path, words):
+    with pytest.raises(ExportError, match=words):
+        iris_run.export(fmt, path)
+
+
+def test_load_model_refuses_what_is_not_a_model_file(tmp_path):
+    csv = tmp_path / "data.csv"
+    csv.write_text("a,b\n1,2\n")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(bytes(range(256)) * 4)
+    for path in (csv, junk):
+        with pytest.raises(ValueError, match="is not a dlp_widgets model file") as info:
+            dlp.load_model(path)
+        assert "weights_only=False" not in str(info.value)  # torch's advice would be unsafe here
+    with pytest.raises(FileNotFoundError, match="no model file at"):
+        dlp.load_model(tmp_path / "missing.pt")
+
+
+def test_predict_reads_one_row_as_a_dict_and_refuses_what_is_not_a_table(iris_run):
+    row = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+    assert list(iris_run.predict(row)) == list(iris_run.predict(pd.DataFrame([row])))
+    with pytest.raises(dlp.DataError, match="must be a DataFrame, a dict or a list of row dicts, not str"):
+        iris_run.predict("5.1,3.5")
+    twice = pd.DataFrame(
+        [[5.1, 3.5, 1.4, 0.2]], columns=["sepal_length", "sepal_length", "petal_length", "petal_width"]
+    )
+    with pytest.raises(dlp.DataError, match="two columns named 'sepal_length'"):
+        iris_run.predict(twice)
+
+
+def test_the_script_checks_the_table_it_is_given(iris_run, tmp_path):
+    with pytest.raises(ExportError, match="lacks the run's column"):
+        iris_run.export("script", tmp_path / "s.py", data=pd.DataFrame({"a": [1]}))
+    assert not (tmp_path / "s.py").exists()

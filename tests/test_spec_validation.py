@@ -249,3 +249,12 @@ def test_spec_round_trips_through_json():
     again = Spec.from_dict(json.loads(json.dumps(spec.to_dict())))
     assert again == spec
     assert again.to_dict() == spec.to_dict()
+
+
+def test_integers_of_thousands_of_digits_are_refused_clearly():
+    huge = 10**5000
+    with pytest.raises(SpecError, match="not a number of about 5,001 digits"):
+        load_spec({"input_shape": [4], "layers": [{"type": "Linear", "params": {"out_features": huge}}]})
+    text = '{"input_shape": [4], "layers": [{"type": "Linear", "params": {"out_features": 1' + "0" * 5000 + "}}]}"
+    with pytest.raises(SpecError, match="holds a number with thousands of digits"):
+        parse_json(text)

@@ -2,43 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import numpy as np
 import pandas as pd
 
 NUMERIC, CATEGORICAL, BOOLEAN, TEXT, DATETIME, EMPTY = "numeric", "categorical", "boolean", "text", "datetime", "empty"
+# complex numbers, lists, dicts: nothing in the playground can encode them
+UNSUPPORTED = "unsupported"
 
 _TRUE = {"true", "yes", "y", "t"}
 _FALSE = {"false", "no", "n", "f"}
 _SAMPLE = 2000
+# A text column whose values are at least this share numbers is a numeric column with
+# typos: saying which value is not a number helps more than one-hot encoding the column.
+NUMBER_SHARE = 0.9
+_CONTAINERS = {list: "lists", tuple: "tuples", dict: "dicts", set: "sets", frozenset: "sets", np.ndarray: "arrays"}
 
 
 def column_kind(series: pd.Series, max_categories: int = 50, count_unique: Callable[[], int] | None = None) -> str:
-    """numeric, categorical, boolean, text, datetime, or empty (no values at all).
+    """numeric, categorical, boolean, text, datetime (durations too), empty (no values at
+    all), or unsupported (complex numbers, lists, dicts: ``unusable_values`` says which).
     ``count_unique``, when given, counts the distinct values instead of ``series.nunique()``
     (for a caller that factorises the column anyway)."""
     dtype = series.dtype
     # dtype checks first: they cost nothing, while dropna copies the column
     if pd.api.types.is_bool_dtype(dtype):
         return BOOLEAN
+    if pd.api.types.is_complex_dtype(dtype):  # numeric to pandas, but no float holds one
+        return UNSUPPORTED if _has_values(series) else EMPTY
     if pd.api.types.is_numeric_dtype(dtype):
         return NUMERIC if _has_values(series) else EMPTY
     if not _has_values(series):
         return EMPTY
-    if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
+    if _is_time_dtype(dtype):
         return DATETIME
     if isinstance(dtype, pd.CategoricalDtype):
         return CATEGORICAL
-    # decide from the first non-missing values: a full dropna would copy the column
-    head = series.iloc[: 4 * _SAMPLE].dropna()
-    sample = head.iloc[:_SAMPLE] if len(head) else series.dropna().iloc[:_SAMPLE]
+    sample = _sample(series)
     if not all(isinstance(v, str) for v in sample):
+        if _odd_values(sample):
+            return UNSUPPORTED
         # mixed objects: numbers written as text are still numbers
-        return NUMERIC if pd.to_numeric(sample, errors="coerce").notna().all() else CATEGORICAL
+        return NUMERIC if _number_share(sample) >= NUMBER_SHARE else CATEGORICAL
     lowered = set(sample.str.strip().str.lower().unique())
     if lowered and (lowered <= _TRUE | _FALSE) and lowered & _TRUE and lowered & _FALSE:
         return BOOLEAN
+    if _number_share(sample) >= NUMBER_SHARE:
+        return NUMERIC  # the values that are not numbers are reported when it is converted
     if _looks_like_dates(sample):
         return DATETIME
     n_unique = count_unique() if count_unique is not None else series.nunique()
@@ -48,6 +59,78 @@ def column_kind(series: pd.Series, max_categories: int = 50, count_unique: Calla
     if words >= 3 or sample.str.len().median() > 30:
         return TEXT
     return CATEGORICAL  # many short labels: one-hot would be too wide, reported by the caller
+
+
+def unusable_values(series: pd.Series) -> str | None:
+    """What a column holds that no model here can take as a feature or predict as a
+    target ("dates or times", "complex numbers", "lists", ...), or None. Decided from the
+    dtype and, for object columns, the first values only."""
+    dtype = series.dtype
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "durations (time spans)"
+    if _is_time_dtype(dtype):
+        return "dates or times"
+    if pd.api.types.is_complex_dtype(dtype):
+        return "complex numbers"
+    if not pd.api.types.is_object_dtype(dtype):
+        return None
+    return _odd_values(_sample(series))
+
+
+def first_odd_position(series: pd.Series) -> int | None:
+    """The position of the first value that ``is_odd_value``, or None. A loop in Python:
+    for messages, once such a value is known to be there."""
+    return next((i for i, v in enumerate(series) if is_odd_value(v)), None)
+
+
+def is_odd_value(value: object) -> bool:
+    """Neither a number nor text, in a way pandas cannot sort out: a container (which
+    cannot be hashed, so not counted or one-hot encoded) or a complex number."""
+    return isinstance(value, complex) or not isinstance(value, Hashable)
+
+
+def odd_value_name(value: object) -> str:
+    """How a message names values like ``value``: "lists", "dicts", "complex numbers"..."""
+    if isinstance(value, complex):
+        return "complex numbers"
+    for kind, name in _CONTAINERS.items():
+        if isinstance(value, kind):
+            return name
+    return f"{type(value).__name__} objects"
+
+
+def _is_time_dtype(dtype: object) -> bool:
+    # durations go with dates: as numbers they would be nanoseconds, which no one means
+    return (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype)
+    )
+
+
+def _sample(series: pd.Series) -> pd.Series:
+    """The first non-missing values: a full dropna would copy the column."""
+    head = series.iloc[: 4 * _SAMPLE].dropna()
+    return head.iloc[:_SAMPLE] if len(head) else series.dropna().iloc[:_SAMPLE]
+
+
+def _odd_values(sample: pd.Series) -> str | None:
+    """``odd_value_name`` of the first odd value in ``sample`` (see ``is_odd_value``)."""
+    for value in sample:
+        if is_odd_value(value):
+            return odd_value_name(value)
+    return None
+
+
+def _number_share(sample: pd.Series) -> float:
+    """The share of ``sample`` (no missing values) that reads as numbers."""
+    if not len(sample):
+        return 0.0
+    # a look at the first values first: most text columns hold no numbers at all
+    head = sample.iloc[:20]
+    if not pd.to_numeric(head, errors="coerce").notna().any():
+        return 0.0
+    return float(pd.to_numeric(sample, errors="coerce").notna().mean())
 
 
 def _has_values(series: pd.Series) -> bool:

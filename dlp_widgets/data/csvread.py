@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import stat
 import warnings
 from pathlib import Path
 
@@ -62,9 +63,13 @@ def read_csv_bytes(data: bytes | Path, name: str) -> pd.DataFrame:
     """Parse CSV given as bytes or a path. ``name`` is how messages refer to it."""
     if isinstance(data, Path):
         try:
-            size = data.stat().st_size
-            with open(data, "rb") as fh:
-                head = fh.read(SNIFF_BYTES)
+            info = data.stat()
+            # open() on a named pipe waits for a writer, and a device may never end; a
+            # folder is opened to get its own message
+            readable = stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)
+            if readable:
+                with open(data, "rb") as fh:
+                    head = fh.read(SNIFF_BYTES)
         except FileNotFoundError:
             raise DataError(f"no such file: {data}", source=name) from None
         except IsADirectoryError:
@@ -73,6 +78,13 @@ def read_csv_bytes(data: bytes | Path, name: str) -> pd.DataFrame:
             raise DataError(f"cannot read {data}: {exc.strerror}", source=name) from None
         except ValueError:  # a NUL byte in the path
             raise DataError(f"{str(data)[:80]!r} is not a valid file path", source=name) from None
+        if not readable:
+            raise DataError(
+                f"{data} is not a regular file (it is a named pipe, a device or a socket); "
+                "save the data to a file and load that",
+                source=name,
+            )
+        size = info.st_size
     else:
         size, head = len(data), data[:SNIFF_BYTES]
     if size == 0 or not head.strip():

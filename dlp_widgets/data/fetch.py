@@ -154,15 +154,17 @@ def extract_zip(
     *,
     max_entries: int = DEFAULT_MAX_ENTRIES,
     max_bytes: int = DEFAULT_MAX_UNZIPPED,
+    name: str = "the upload",
 ) -> Path:
-    """Extract a zip safely into ``dest`` (which must not exist yet); return ``dest``."""
+    """Extract a zip safely into ``dest`` (which must not exist yet); return ``dest``.
+    ``name`` is how messages refer to the archive."""
     import io
 
     source = io.BytesIO(archive) if isinstance(archive, bytes) else archive
     try:
         zf = zipfile.ZipFile(source)
     except zipfile.BadZipFile:
-        raise DataError("the upload is not a valid zip file") from None
+        raise DataError(f"{name} is not a valid zip file", source=name) from None
     with zf:
         infos = zf.infolist()
         if len(infos) > max_entries:
@@ -201,7 +203,7 @@ def extract_zip(
                         out.write(chunk)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise DataError(f"the zip is damaged: {exc}") from None
+            raise DataError(f"{name} is a damaged zip: {exc}", source=name) from None
         except NotImplementedError:  # a RuntimeError too: caught first
             shutil.rmtree(tmp, ignore_errors=True)
             raise DataError(

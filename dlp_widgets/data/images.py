@@ -377,7 +377,7 @@ def load_zip(
     digest = hashlib.sha256(raw).hexdigest()[:24]
     dest = cache_dir("uploads") / digest
     if not dest.is_dir():
-        extract_zip(raw, dest)
+        extract_zip(raw, dest, name=str(data) if isinstance(data, Path) else "the upload")
     return load_folder(dest, transforms, test_size=test_size, seed=seed, name=name)
 
 

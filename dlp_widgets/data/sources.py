@@ -83,6 +83,12 @@ def _load_table(
                 f"unknown built-in data set {source!r}; choose one of {', '.join('builtin:' + k for k in BUILTINS)}"
             )
         return builtin.load(), source
+    if source.startswith(("zip:", "folder:")):
+        raise DataError(
+            f"{source[:80]} is an image source (a zip or folder of class folders), not a table; "
+            "for a CSV file use csv:PATH",
+            source=source,
+        )
     if source.startswith("csv:"):
         path = Path(source[len("csv:") :]).expanduser()
         return read_csv_bytes(path, str(path)), str(path)

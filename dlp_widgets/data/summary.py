@@ -8,9 +8,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .columns import CATEGORICAL, DATETIME, EMPTY, TEXT, column_kind
+from .columns import CATEGORICAL, DATETIME, EMPTY, TEXT, UNSUPPORTED, column_kind, unusable_values
 from .errors import DataError
-from .tabular import DEFAULT_MAX_CATEGORIES, class_counts, detect_task, prepare_tabular, task_warnings
+from .tabular import (
+    DEFAULT_MAX_CATEGORIES,
+    check_target_column,
+    class_counts,
+    detect_task,
+    prepare_tabular,
+    task_warnings,
+)
 
 
 def summarize_table(
@@ -42,15 +49,17 @@ def summarize_table(
             "kind": kind,
             "dtype": str(series.dtype),
             "missing": int(series.isna().sum()),
-            "distinct": int(series.nunique()),
+            "distinct": _distinct(series),
             "role": role,
         }
         if role == "feature":
-            if kind in (TEXT, DATETIME, EMPTY):
+            if kind in (TEXT, DATETIME, EMPTY, UNSUPPORTED):
                 entry["problem"] = {
                     TEXT: "free text: remove it from the features",
-                    DATETIME: "dates: remove it from the features",
+                    # dates written as text have a dtype that says nothing
+                    DATETIME: f"{unusable_values(series) or 'dates'}: remove it from the features",
                     EMPTY: "no values",
+                    UNSUPPORTED: f"{unusable_values(series) or 'odd values'}: remove it from the features",
                 }[kind]
             elif kind == CATEGORICAL and entry["distinct"] > max_categories:
                 entry["problem"] = f"{entry['distinct']:,} categories, over the cap of {max_categories}"
@@ -69,6 +78,7 @@ def summarize_table(
         summary["csv"] = dict(frame.attrs["csv"])
     if target is not None:
         series = frame[target]
+        check_target_column(series, target)  # before the class counts, which would fail deep in pandas
         chosen = task or detect_task(series.dropna())
         summary["target"] = target
         summary["task"] = chosen
@@ -91,6 +101,13 @@ def summarize_table(
             summary["task_if_target"] = detect_task(frame[col].dropna())
             summary["warnings"] += task_warnings(frame[col], summary["task_if_target"], col)
     return _plain(summary)
+
+
+def _distinct(series: pd.Series) -> int:
+    try:
+        return int(series.nunique())
+    except TypeError:  # lists or dicts in cells cannot be hashed: count them as text
+        return int(series.dropna().astype(str).nunique())
 
 
 def _plain(value: Any) -> Any:

@@ -17,7 +17,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .columns import BOOLEAN, CATEGORICAL, DATETIME, EMPTY, NUMERIC, TEXT, as_bool, column_kind
+from .columns import (
+    BOOLEAN,
+    CATEGORICAL,
+    DATETIME,
+    EMPTY,
+    NUMERIC,
+    TEXT,
+    UNSUPPORTED,
+    as_bool,
+    column_kind,
+    first_odd_position,
+    is_odd_value,
+    odd_value_name,
+    unusable_values,
+)
 from .errors import DataError
 
 DEFAULT_MAX_CATEGORIES = 50
@@ -35,6 +49,12 @@ FIT_CHUNK = 200_000
 # than two: the machines this runs on have few cores, shared.
 WORKERS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
+# The largest float32: a number beyond it becomes inf in the model's inputs.
+F32_MAX = float(np.finfo(np.float32).max)
+# Set in a frame's attrs when its row labels are the positions of its rows in the table a
+# person gave (the default index, after rows without a target were dropped).
+_LABELS_ARE_ROWS = "dlp_labels_are_rows"
+
 # Writes one feature's outputs for some rows (an index array or a slice) into a
 # (outputs × rows) float32 block.
 RowWriter = Callable[[Any, np.ndarray], None]
@@ -49,9 +69,60 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _row_number(frame: pd.DataFrame, index_label: Any) -> int:
-    """1-based data row as a person counts it (the first data row is 1)."""
-    return int(frame.index.get_loc(index_label)) + 1
+def _row_number(data: pd.DataFrame | pd.Series, position: int) -> int:
+    """The row of the value at ``position`` as a person finds it: in a table read from a
+    CSV file, as a spreadsheet shows it (the header is row 1), else counting the first
+    data row as 1. Rows dropped before (those without a target) still count."""
+    row = int(data.index[position]) if data.attrs.get(_LABELS_ARE_ROWS) else position
+    return row + (2 if "csv" in data.attrs else 1)
+
+
+def _is_default_index(index: pd.Index) -> bool:
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+
+
+class _NotFinite(Exception):
+    """A numeric feature holds a value that is not finite in float32; the caller, which
+    knows the frame, turns this into a ``DataError`` saying where (``_non_finite_error``)."""
+
+
+def _non_finite_error(frame: pd.DataFrame, features: list[FeatureEncoding]) -> DataError:
+    """The first value of the numeric ``features`` (in column, then row order) that is
+    infinite or too large for float32. Only called once something is known to be wrong,
+    so it may convert whole columns again."""
+    for f in features:
+        series = frame[f.name]
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        position = _first_out_of_range(values)
+        if position is not None:
+            return _range_error(f'column "{f.name}"', series, position, float(values[position]))
+    # no value is too large by itself, but its distance from the mean is (standardising
+    # subtracts the mean in float32)
+    for f in features:
+        values = pd.to_numeric(frame[f.name], errors="coerce").to_numpy(dtype=np.float64, na_value=f.fill)
+        if _first_out_of_range(values - f.mean) is not None:
+            return DataError(
+                f'column "{f.name}" spans too wide a range for 32-bit floats (from {np.nanmin(values):g} '
+                f"to {np.nanmax(values):g}); rescale it",
+                column=f.name,
+            )
+    return DataError("the numeric features hold values too large for 32-bit floats (at most ±3.4e38)")
+
+
+def _first_out_of_range(values: np.ndarray) -> int | None:
+    """The position of the first value that is infinite or beyond float32; NaN is fine
+    (missing)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = np.abs(values) > F32_MAX  # NaN compares false
+    return int(bad.argmax()) if bad.any() else None
+
+
+def _range_error(what: str, series: pd.Series, position: int, number: float) -> DataError:
+    raw = series.iloc[position]
+    shown = f'"{raw}"' if isinstance(raw, str) else f"{number:g}"
+    why = "is not a finite number" if math.isinf(number) else "is too large for 32-bit floats (at most ±3.4e38)"
+    row = _row_number(series, position)
+    return DataError(f"{what}, row {row}: {shown} {why}", column=str(series.name), row=row)
 
 
 @dataclass
@@ -124,7 +195,10 @@ class Preprocessor:
                 f"the rows lack the column(s) {', '.join(missing)} that the model was trained on", column=missing[0]
             )
         out = np.empty((len(frame), self.n_inputs), dtype=np.float32)
-        _write_rows(out, self._row_writers(frame))
+        try:
+            _write_rows(out, self._row_writers(frame))
+        except _NotFinite:
+            raise _non_finite_error(frame, [f for f in self.features if f.kind == NUMERIC]) from None
         return out
 
     def _row_writers(
@@ -257,10 +331,17 @@ def _write_numeric(
     columns: list[np.ndarray], fills: np.ndarray, means: np.ndarray, stds: np.ndarray, rows: Any, dest: np.ndarray
 ) -> None:
     """Numeric columns, a row of ``dest`` each: gathered and cast to float32, then
-    filled and standardised with per-column ``fills``, ``means`` and ``stds`` (k × 1)."""
-    for row, values in zip(dest, columns, strict=True):
-        row[:] = values[rows]
-    _standardise(dest, fills, means, stds)
+    filled and standardised with per-column ``fills``, ``means`` and ``stds`` (k × 1).
+    Raises ``_NotFinite`` if a value is infinite, or too large for float32."""
+    # too large for float32 becomes inf in the cast: found by the check below, with no
+    # warning printed on the way
+    with np.errstate(over="ignore"):
+        for row, values in zip(dest, columns, strict=True):
+            row[:] = values[rows]
+        _standardise(dest, fills, means, stds)
+    # the block is still in cache: a pass over it costs little next to the gathering
+    if not np.isfinite(dest).all():
+        raise _NotFinite
 
 
 def _write_values(values: np.ndarray, rows: Any, dest: np.ndarray) -> None:
@@ -289,21 +370,26 @@ def _standardise(values: np.ndarray, fills: np.ndarray, means: np.ndarray, stds:
 
 def _numeric_block(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
     sub = frame[names]
-    try:
-        return sub.to_numpy(dtype=np.float32, na_value=np.nan, copy=True)
-    except (ValueError, TypeError):
-        pass
-    for name in names:  # find the first value that is not a number, for the message
-        coerced = pd.to_numeric(sub[name], errors="coerce")
-        bad = coerced.isna() & sub[name].notna()
-        if bad.any():
-            label = bad.idxmax()
-            raise DataError(
-                f'column "{name}", row {_row_number(frame, label)}: "{sub[name][label]}" is not a number',
-                column=name,
-                row=_row_number(frame, label),
-            )
-    return sub.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+    # too large for float32 becomes inf, reported with its row by the finiteness check
+    with np.errstate(over="ignore"):
+        try:
+            return sub.to_numpy(dtype=np.float32, na_value=np.nan, copy=True)
+        except (ValueError, TypeError):
+            pass
+        for name in names:  # find the first value that is not a number, for the message
+            series = sub[name]
+            bad = (pd.to_numeric(series, errors="coerce").isna() & series.notna()).to_numpy()
+            if bad.any():
+                position = int(bad.argmax())
+                value = series.iloc[position]
+                row = _row_number(frame, position)
+                shown = (
+                    f"it holds {odd_value_name(value)}, not numbers"
+                    if is_odd_value(value)
+                    else f'"{value}" is not a number'
+                )
+                raise DataError(f'column "{name}", row {row}: {shown}', column=name, row=row)
+        return sub.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
 
 
 def label_name(value: Any) -> str:
@@ -343,7 +429,10 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, Sequence[Any]]:
     a view of Arrow's int32 array, which pandas would copy twice more (the second time
     into int64), and fresh memory is slow to hand out on a busy machine."""
     if not (isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow") or not len(series):
-        return pd.factorize(series, use_na_sentinel=True)
+        try:
+            return pd.factorize(series, use_na_sentinel=True)
+        except TypeError:  # a list or dict in a cell, after the values the kind was decided from
+            raise _odd_value_error(series) from None
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -354,6 +443,39 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, Sequence[Any]]:
     if codes.null_count:
         codes = pc.fill_null(codes, -1)
     return codes.to_numpy(), encoded.dictionary.to_pylist()
+
+
+def _odd_value_error(series: pd.Series) -> DataError:
+    """For a column that pandas could not factorise: where its first value that is
+    neither a number nor text is (``is_odd_value``), or that it holds such values."""
+    name = str(series.name)
+    position = first_odd_position(series)
+    if position is None:
+        return DataError(f'column "{name}" holds values that are neither numbers nor text', column=name)
+    row = _row_number(series, position)
+    return DataError(
+        f'column "{name}", row {row}: it holds {odd_value_name(series.iloc[position])}; the playground takes '
+        "numbers or text. Remove the column, or turn its values into numbers or text.",
+        column=name,
+        row=row,
+    )
+
+
+def check_target_column(series: pd.Series, name: str) -> None:
+    """Refuse a target no model here can learn to predict: dates or durations, complex
+    numbers, lists or dicts (decided from the dtype and the first values)."""
+    what = unusable_values(series)
+    if what is None:
+        return
+    position = first_odd_position(series) if pd.api.types.is_object_dtype(series.dtype) else None
+    row = _row_number(series, position) if position is not None else None
+    where = f" (row {row} is the first)" if row is not None else ""
+    hint = " (or turn it into numbers, e.g. a year column)" if what == "dates or times" else ""
+    raise DataError(
+        f'target "{name}" holds {what}{where}; a model here predicts numbers or classes: choose another target{hint}',
+        column=name,
+        row=row,
+    )
 
 
 def class_counts(series: pd.Series) -> dict[str, int]:
@@ -380,23 +502,40 @@ def _numeric_target(series: pd.Series, name: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(series.dtype):
         raise DataError(f'target "{name}" is true/false; that is classification, not regression', column=name)
     coerced = pd.to_numeric(series, errors="coerce")
-    bad = coerced.isna() & series.notna()
+    bad = (coerced.isna() & series.notna()).to_numpy()
     if bad.any():
-        label = bad.idxmax()
+        position = int(bad.argmax())
+        row = _row_number(series, position)
         raise DataError(
-            f'target "{name}" holds text ("{series[label]}" in row {int(series.index.get_loc(label)) + 1}); '
+            f'target "{name}" holds text ("{series.iloc[position]}" in row {row}); '
             "regression needs numbers. Choose the task classification to predict categories.",
             column=name,
+            row=row,
         )
-    return coerced.to_numpy(dtype=np.float64)
+    values = coerced.to_numpy(dtype=np.float64)
+    # the targets are standardised in float64, but the model's outputs and the loss are
+    # float32: a target beyond float32 would make them inf
+    position = _first_out_of_range(values)
+    if position is not None:
+        raise _range_error(f'target "{name}"', series, position, float(values[position]))
+    return values
 
 
 # ---------------------------------------------------------------- task
 
 
+def _real_numbers(dtype: Any) -> bool:
+    """Numbers that compare and divide: not booleans, not complex numbers."""
+    return (
+        pd.api.types.is_numeric_dtype(dtype)
+        and not pd.api.types.is_bool_dtype(dtype)
+        and not pd.api.types.is_complex_dtype(dtype)
+    )
+
+
 def detect_task(series: pd.Series) -> str:
     # the dtype first: dropna copies the column
-    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
+    if not _real_numbers(series.dtype):
         return "classification"
     values = series.dropna()
     integral = bool((values % 1 == 0).all())
@@ -405,7 +544,7 @@ def detect_task(series: pd.Series) -> str:
 
 def task_warnings(series: pd.Series, task: str, name: str) -> list[str]:
     out: list[str] = []
-    if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+    if not _real_numbers(series.dtype):
         return out
     values = series.dropna()  # after the dtype check: it copies the column
     n_unique = values.nunique()
@@ -542,7 +681,7 @@ def prepare_tabular(
 
 def _index_at(index: pd.Index, positions: np.ndarray) -> np.ndarray:
     """The row labels at ``positions``: for the default index, the positions themselves."""
-    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+    if _is_default_index(index):
         return positions
     return index.to_numpy()[positions]
 
@@ -576,7 +715,10 @@ def _rows_with_target(frame: pd.DataFrame, target: str, warnings: list[str]) -> 
     if dropped == len(keep):
         raise DataError(f'target "{target}" has no values at all', column=target)
     if dropped:
+        labels_are_rows = frame.attrs.get(_LABELS_ARE_ROWS) or _is_default_index(frame.index)
         frame = frame.loc[keep]
+        if labels_are_rows:  # so that messages still count the dropped rows
+            frame.attrs = {**frame.attrs, _LABELS_ARE_ROWS: True}
         warnings.append(f'{dropped:,} row(s) without a value in target "{target}" were dropped')
     return frame, dropped
 
@@ -603,6 +745,7 @@ class _Target:
 
 
 def _encode_target(values: pd.Series, target: str, task: str | None, warnings: list[str]) -> _Target:
+    check_target_column(values, target)
     task = task or detect_task(values)
     warnings += task_warnings(values, task, target)
     if task != "classification":
@@ -649,13 +792,16 @@ def _fit_and_write(
     numeric = [f for f in pre.features if f.kind == NUMERIC]
     numeric_values = {f.name: _numeric_values(frame, f.name) for f in numeric}  # conversion errors first
     train = _Scratch((n_train,), np.float32)  # reused column after column
-    _parallel_map(
-        lambda f: _fit_numeric(f, numeric_values[f.name], order[:n_train], train.array),
-        numeric,
-        parallel=n_train >= ROW_CHUNK,  # else not worth starting threads
-    )
-    X = np.empty((len(order), pre.n_inputs), dtype=np.float32)
-    _write_rows(X, pre._row_writers(frame, numeric_values, factorized), order)
+    try:
+        _parallel_map(
+            lambda f: _fit_numeric(f, numeric_values[f.name], order[:n_train], train.array),
+            numeric,
+            parallel=n_train >= ROW_CHUNK,  # else not worth starting threads
+        )
+        X = np.empty((len(order), pre.n_inputs), dtype=np.float32)
+        _write_rows(X, pre._row_writers(frame, numeric_values, factorized), order)
+    except _NotFinite:
+        raise _non_finite_error(frame, numeric) from None
     return X
 
 
@@ -752,8 +898,22 @@ def _usable_kind(series: pd.Series, name: str, max_categories: int, count_unique
             column=name,
         )
     if kind == DATETIME:
+        if pd.api.types.is_timedelta64_dtype(series.dtype):
+            raise DataError(
+                f'column "{name}" holds durations (time spans); remove it from the features '
+                "(or turn it into numbers, e.g. seconds)",
+                column=name,
+            )
         raise DataError(
             f'column "{name}" holds dates or times; remove it from the features (or turn it into numbers, e.g. a year column)',
+            column=name,
+        )
+    if kind == UNSUPPORTED:
+        if pd.api.types.is_object_dtype(series.dtype):  # the first odd value, with its row
+            raise _odd_value_error(series)
+        raise DataError(
+            f'column "{name}" holds {unusable_values(series)}, which the playground cannot use as a feature; '
+            "remove it from the features",
             column=name,
         )
     return kind
@@ -776,16 +936,22 @@ def _fit_numeric(f: FeatureEncoding, values: np.ndarray, train_pos: np.ndarray, 
     """A numeric column's median, missing count, mean and standard deviation, from its
     training rows only, gathered as float32 into the scratch array ``train`` (which the
     median's partition reorders)."""
-    for start in range(0, len(train), FIT_CHUNK):  # in chunks: reusable temporaries
-        train[start : start + FIT_CHUNK] = values[train_pos[start : start + FIT_CHUNK]]
-    missing = len(train) - int(np.count_nonzero(train == train))  # NaN is not equal to itself
-    if missing == len(train):
-        raise DataError(f'column "{f.name}" has no values in the training rows', column=f.name)
-    fill = _median_in_place(train, len(train) - missing)
-    if missing:  # the mean and standard deviation are those of the filled column
-        np.copyto(train, fill, where=np.isnan(train))
-    f.fill, f.missing_train = float(fill), missing
-    f.mean, f.std = _mean_std(train)
+    # Beyond float32 becomes inf in the cast, and inf makes the median or the deviations
+    # NaN: all without a warning, as the mean then says that something is wrong.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, len(train), FIT_CHUNK):  # in chunks: reusable temporaries
+            train[start : start + FIT_CHUNK] = values[train_pos[start : start + FIT_CHUNK]]
+        missing = len(train) - int(np.count_nonzero(train == train))  # NaN is not equal to itself
+        if missing == len(train):
+            raise DataError(f'column "{f.name}" has no values in the training rows', column=f.name)
+        fill = _median_in_place(train, len(train) - missing)
+        if missing:  # the mean and standard deviation are those of the filled column
+            np.copyto(train, fill, where=np.isnan(train))
+        f.fill, f.missing_train = float(fill), missing
+        f.mean, f.std = _mean_std(train)
+    # a sum in float64 of finite float32 values is finite: only inf makes the mean infinite
+    if not math.isfinite(f.mean):
+        raise _NotFinite
 
 
 def _mean_std(values: np.ndarray) -> tuple[float, float]:

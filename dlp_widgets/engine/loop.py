@@ -52,6 +52,7 @@ class LoopConfig:
     target_scale: float = 1.0  # regression: std of the target, for MAE and RMSE in its units
     workers: int = 0
     threads: int | None = None  # intra-op CPU threads while training; None keeps torch's setting
+    eval_rows: int = EVAL_CHUNK  # rows per evaluation step (memory.eval_rows)
 
 
 @dataclass
@@ -232,14 +233,15 @@ class Trainer:
         outs, ys = [], []
         split = self.test_split
         if split.x is not None:
-            for i in range(0, len(split), EVAL_CHUNK):
+            step = cfg.eval_rows
+            for i in range(0, len(split), step):
                 with self.autocast():
-                    outs.append(model(split.x[i : i + EVAL_CHUNK]).float())
-                ys.append(split.y[i : i + EVAL_CHUNK])
+                    outs.append(model(split.x[i : i + step]).float())
+                ys.append(split.y[i : i + step])
         else:
             loader = torch.utils.data.DataLoader(
                 split.dataset,
-                batch_size=max(cfg.batch_size, 256),
+                batch_size=cfg.eval_rows,
                 shuffle=False,
                 num_workers=cfg.workers,
                 pin_memory=cfg.device.type == "cuda",

@@ -41,13 +41,18 @@ def check_fit(spec: Spec, report: ShapeReport, task: str, n_classes: int | None,
             layer=last if last >= 0 else None,
         )
     linear = _last_linear(spec)
-    where = f"; set out_features of the Linear at position {linear + 1}" if linear is not None else ""
+
+    def fix(n: int) -> str:
+        if linear is not None:
+            return f"; set out_features of the Linear at position {linear + 1} to {n}"
+        return f"; end the model with a Linear layer with out_features={n}"
+
     if task == "classification":
         binary = name == "BCEWithLogitsLoss" and n_classes == 2
         expected = 1 if binary and out[0] == 1 else n_classes
         if out[0] != expected:
             raise SpecError(
-                f"the model ends with {out[0]} value(s) per example, but the data has {n_classes} classes{where} to {n_classes}",
+                f"the model ends with {out[0]} value(s) per example, but the data has {n_classes} classes{fix(expected)}",
                 layer=linear,
                 param="out_features",
             )
@@ -55,7 +60,7 @@ def check_fit(spec: Spec, report: ShapeReport, task: str, n_classes: int | None,
             raise SpecError("BCEWithLogitsLoss needs two classes (or one output per class)", param="loss")
     elif out[0] != 1:
         raise SpecError(
-            f"a regression model must end with 1 value per example, not {out[0]}{where} to 1",
+            f"a regression model must end with 1 value per example, not {out[0]}{fix(1)}",
             layer=linear,
             param="out_features",
         )

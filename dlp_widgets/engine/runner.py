@@ -23,15 +23,18 @@ import torch
 from ..data import DataError, ImageData, TabularData, load_table, prepare
 from ..data.images import TensorImages
 from ..runstore import RunStore, open_store
-from ..spec import Spec, infer, load_spec
+from ..spec import Spec, SpecError, infer, load_spec
 from .build import build_model
 from .device import describe, pick_device
 from .loop import Diverged, LoopConfig, LoopState, Split, Stopped, Trainer
+from .memory import activation_bytes, check_batch_fits, eval_rows
 from .objective import check_fit, inverse_frequency, loss_name, make_loss, make_optimizer
 from .threads import threads_for
 
 Callback = Callable[[dict[str, Any]], None]
 CHECKPOINT_FORMAT = "dlp_widgets.checkpoint/1"
+# what a run keeps in its folder; an export must not replace any of them
+RUN_FILES = frozenset({"last.pt", "best.pt", "last.tmp.pt", "best.tmp.pt", "spec.json", "preprocessing.json"})
 
 
 class DLPWarning(UserWarning):
@@ -153,10 +156,12 @@ class Run:
 
         ``data`` matters for "script" only: the table the run trained on when the run no
         longer holds it (reloaded from the store after training on a DataFrame)."""
-        from ..export import FORMATS, check_format, write_export
+        from ..export import FORMATS, ExportError, check_format, check_target, write_export
 
         check_format(fmt)
-        out = Path(path) if path is not None else self.folder / FORMATS[fmt]
+        out = check_target(path) if path is not None else self.folder / FORMATS[fmt]
+        if out.name in RUN_FILES and out.resolve().parent == self.folder.resolve():
+            raise ExportError(f"{out.name} is this run's own file (needed to load or resume it); choose another name")
         write_export(
             fmt,
             out,
@@ -204,10 +209,9 @@ class Run:
         source = self.store.get_run(self.id)["source"]
         if data is None and source == "DataFrame (passed from Python)":
             raise DataError("this run trained on a DataFrame passed from Python: pass it again, resume(data=df)")
+        trainer, _ = self._prepare(data, resume=True)  # may refuse: the run stays as it was
         self._stop.clear()
         self._done.clear()
-        self._model = None
-        trainer, _ = self._prepare(data, resume=True)
         self.store.resume_run(self.id)
         if background:
             self._thread = threading.Thread(target=self._execute, args=(trainer,), daemon=True)
@@ -237,11 +241,14 @@ class Run:
         return self.folder / f"{kind}.pt"
 
     def _load_model(self, kind: str = "last") -> torch.nn.Module:
-        model = build_model(self.spec.model)
         path = self._checkpoint_path(kind)
-        if path.exists():
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
-            model.load_state_dict(ckpt["model"])
+        if not path.exists():  # never hand out untrained weights as if they were the run's
+            raise FileNotFoundError(f"run {self.id} has no saved weights ({path.name} is missing): no epoch finished")
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path} is not this run's checkpoint (was it overwritten?)")
+        model = build_model(self.spec.model)
+        model.load_state_dict(ckpt["model"])
         model.eval()
         return model
 
@@ -262,6 +269,8 @@ class Run:
         if spec.training.precision == "bf16" and device.type != "cuda":
             self.warnings.append("bf16 precision applies on CUDA only; this run uses fp32")
         self.device = describe(device)
+        per_example = activation_bytes(spec.model)
+        check_batch_fits(per_example, spec.training.batch_size, device)
         self.preprocessing = (
             prepared.preprocessor.to_dict() if isinstance(prepared, TabularData) else prepared.preprocessor
         )
@@ -288,6 +297,7 @@ class Run:
             target_scale=prepared.preprocessor.target_std if isinstance(prepared, TabularData) else 1.0,
             workers=0 if (os.cpu_count() or 1) <= 2 else min(4, (os.cpu_count() or 2) - 1),
             threads=threads_for(spec.model.to_dict(), spec.training.batch_size, device),
+            eval_rows=eval_rows(per_example, spec.training.batch_size),
         )
         state = None
         if resume:
@@ -312,6 +322,8 @@ class Run:
         if not path.exists():
             return LoopState()
         ckpt = torch.load(path, map_location=device, weights_only=True)
+        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+            raise DataError(f"{path} is not this run's checkpoint (was it overwritten?); it cannot be resumed")
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         self._history = list(ckpt["history"])
@@ -422,8 +434,13 @@ def _new_run(
     spec_like: Any, data: Any, *, name: str | None = None, epochs: int | None = None, store: RunStore | None = None
 ) -> tuple[Run, Trainer]:
     spec = load_spec(spec_like)
-    if epochs is not None:
-        spec.training.epochs = epochs
+    if epochs is not None:  # checked like the spec's own value
+        raw = spec.to_dict()
+        spec = load_spec({**raw, "training": {**raw["training"], "epochs": epochs}})
+    if name is not None and not isinstance(name, str):
+        raise SpecError(f"a run's name must be text, not {type(name).__name__}")
+    if store is not None and not isinstance(store, RunStore):
+        raise TypeError(f"store must be a RunStore (dlp_widgets.runstore.open_store(path)), not {type(store).__name__}")
     store = store or open_store()
     probe = Run(store, "", spec)  # validate everything before a run exists in the store
     trainer, prepared = probe._prepare(data, resume=False)
@@ -463,6 +480,8 @@ def load_run(run_id: str, store: RunStore | None = None) -> Run:
     row = store.get_run(run_id)
     if row is None:
         raise KeyError(f"no run {run_id!r} in {store.path}")
+    if row.get("note"):  # its stored spec cannot be read: say so, not what parsing made of it
+        raise ValueError(f"run {row['id']} cannot be loaded: {row['note']}")
     run = Run(store, row["id"], load_spec(row["spec"], check_shapes=False))
     run.status, run.error, run.device, run.task = row["status"], row["error"], row["device"], row["task"]
     run.metrics = row["metrics"]
@@ -497,7 +516,7 @@ def runs(store: RunStore | None = None) -> pd.DataFrame:
                 "device": r["device"],
                 "created": pd.Timestamp(r["created"], unit="s"),
                 "duration_s": (r["finished"] - r["created"]) if r["finished"] else None,
-                "error": r["error"],
+                "error": r["error"] or r.get("note"),
             }
         )
     columns = [

@@ -30,9 +30,16 @@ class SavedModel:
 
 def load_model(path: str | Path) -> SavedModel:
     """A model file written by ``run.export("pt")``, ready to ``predict`` on raw rows."""
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"no model file at {file}")
+    not_ours = f"{file} is not a dlp_widgets model file (one written by run.export('pt'))"
+    try:
+        payload = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - torch's own text suggests weights_only=False, unsafe here
+        raise ValueError(not_ours) from None
     if not isinstance(payload, dict) or payload.get("format") != PT_FORMAT:
-        raise ValueError(f"{path} is not a dlp_widgets model file")
+        raise ValueError(not_ours)
     spec = load_spec(payload["spec"])
     model = build_model(spec.model)
     model.load_state_dict(payload["state_dict"])
@@ -46,7 +53,6 @@ def predict_with(model: torch.nn.Module, spec: Spec, preprocessing: dict[str, An
 
     ``rows``: a DataFrame of raw feature columns for tabular models; for image models a
     float tensor [N, C, H, W] in [0, 1] (the test transforms are applied here)."""
-    import pandas as pd
 
     from ..data.tabular import Preprocessor
 
@@ -62,9 +68,39 @@ def predict_with(model: torch.nn.Module, spec: Spec, preprocessing: dict[str, An
         out = model(x.to(device)).float()
         return np.asarray(preprocessing["classes"], dtype=object)[out.argmax(1).cpu().numpy()]
     pre = Preprocessor.from_dict(preprocessing)
-    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    frame = _as_frame(rows)
     out = model(torch.from_numpy(pre.transform(frame)).to(device)).float().cpu()
     if pre.task == "classification":
         labels = (out.reshape(-1) > 0).long() if out.shape[1] == 1 else out.argmax(1)
         return pre.decode_target(labels.numpy())
     return pre.decode_target(out.reshape(-1).numpy())
+
+
+def _as_frame(rows: Any) -> Any:
+    """Raw rows as a DataFrame: a DataFrame, one row as a dict of values, a dict of columns or
+    a list of row dicts; anything else is refused by name."""
+    import pandas as pd
+
+    from ..data import DataError
+
+    if isinstance(rows, pd.DataFrame):
+        frame = rows
+    elif (
+        isinstance(rows, dict)
+        and rows
+        and all(not isinstance(v, (list, tuple, dict, pd.Series)) for v in rows.values())
+    ):
+        frame = pd.DataFrame([rows])  # one row: {"sepal_length": 5.1, ...}
+    elif isinstance(rows, (dict, list, tuple)):
+        try:
+            frame = pd.DataFrame(rows)
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"the rows to predict could not be read as a table: {exc}") from None
+    else:
+        raise DataError(
+            f"the rows to predict must be a DataFrame, a dict or a list of row dicts, not {type(rows).__name__}"
+        )
+    duplicated = frame.columns[frame.columns.duplicated()]
+    if len(duplicated):
+        raise DataError(f"the rows to predict have two columns named {duplicated[0]!r}", column=str(duplicated[0]))
+    return frame

@@ -10,13 +10,23 @@ from .errors import ExportError
 
 FORMATS = {"onnx": "model.onnx", "pt": "model.pt", "code": "model.py", "script": "train_model.py"}
 
-__all__ = ["FORMATS", "ExportError", "check_format", "write_export"]
+__all__ = ["FORMATS", "ExportError", "check_format", "check_target", "write_export"]
 
 
 def check_format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if not isinstance(fmt, str) or fmt not in FORMATS:
+        raise ExportError(f"unknown export format {str(fmt)[:40]!r}; choose one of {', '.join(FORMATS)}")
     return fmt
+
+
+def check_target(path: str | Path) -> Path:
+    """A file path an export can be written to, or an ``ExportError`` that says why not."""
+    if isinstance(path, str) and not path.strip():
+        raise ExportError("the export path is empty; give a file name")
+    out = Path(path)
+    if out.is_dir():
+        raise ExportError(f"{out} is a folder; give a file name inside it, e.g. {out / 'model'}")
+    return out
 
 
 def write_export(
@@ -37,7 +47,26 @@ def write_export(
     ``check_batch``: real inputs for the ONNX check (random ones otherwise); ``frame``: the
     training table, needed by ``script`` only."""
     check_format(fmt)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = check_target(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return _write(fmt, out, model, spec, preprocessing, metrics, check_batch, frame, run_id, name)
+    except OSError as exc:  # a read-only place, a full disk, /proc
+        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def _write(
+    fmt: str,
+    out: Path,
+    model: Any,
+    spec: Any,
+    preprocessing: dict[str, Any] | None,
+    metrics: dict[str, Any] | None,
+    check_batch: Any,
+    frame: Any,
+    run_id: str,
+    name: str,
+) -> Path:
     if fmt == "onnx":
         from .onnx import export_onnx
 

@@ -269,6 +269,11 @@ def write_script(
             "this run trained on a table passed from Python, which it no longer holds: "
             "pass the same table, run.export('script', path, data=frame) (CLI: --data FILE.csv)"
         )
+    needed = [pre["target"], *(f["name"] for f in pre["features"])]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing or len(frame) == 0:
+        what = f"lacks the run's column(s) {', '.join(map(repr, missing[:8]))}" if missing else "has no rows"
+        raise ExportError(f"the table given for the script {what}: pass the table the run trained on")
     source = spec.data.source
     data_name = f"{path.stem}_data.csv"
     frame.to_csv(path.parent / data_name, index=False)

@@ -1,5 +1,5 @@
 """The run store: every run, its per-epoch metrics and its files, in SQLite."""
 
-from .store import RunStore, open_store
+from .store import RunStore, StoreError, open_store
 
-__all__ = ["RunStore", "open_store"]
+__all__ = ["RunStore", "StoreError", "open_store"]

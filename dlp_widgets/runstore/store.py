@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import time
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..home import dlp_home
+from ..home import dlp_home, ensure_folder
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -70,6 +71,22 @@ CREATE TABLE IF NOT EXISTS progress (
 
 STATUSES = ("running", "finished", "stopped", "diverged", "failed", "interrupted")
 
+# a table called "runs" without these is another program's, not ours
+_RUN_COLUMNS = {"id", "name", "created", "status", "spec"}
+
+# how many of the runs an ambiguous id prefix matches are named in the error
+_SHOWN_MATCHES = 5
+
+
+class StoreError(ValueError):
+    """The run store's file cannot be used: not a SQLite database, damaged, or not ours.
+    It is left exactly as it was. ``path`` is the file."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
 
 def _pid_alive(pid: int) -> bool:
     try:
@@ -88,34 +105,65 @@ def _json(value: Any) -> str:
 class RunStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_folder(path.parent, "the run store's folder")
+        if path.is_dir():
+            raise StoreError(f"{path} is a folder, not a run store: nothing was changed; move it aside", path)
         with self._connect() as db:
+            # only reads until the file is known to be a run store: WAL mode and the schema
+            # would otherwise be written into whatever the file is
+            self._check_is_run_store(db)
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
         self.mark_interrupted()
 
+    def _check_is_run_store(self, db: sqlite3.Connection) -> None:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "runs" in tables:
+            columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
+            if not _RUN_COLUMNS <= columns:
+                raise StoreError(
+                    f"{self.path} is not a run store: it is a SQLite database whose runs table is another "
+                    "program's. Nothing was changed; move the file aside or point DLP_HOME at another folder",
+                    self.path,
+                )
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # a connection per operation: safe from any thread, nothing held open across a crash
-        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            db = sqlite3.connect(self.path, timeout=30)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"the run store {self.path} cannot be opened: {exc}", self.path) from None
         db.row_factory = sqlite3.Row
         try:
             db.execute("PRAGMA foreign_keys=ON")
             with db:
                 yield db
+        except sqlite3.DatabaseError as exc:
+            error = self._unusable(exc)
+            if error is None:
+                raise
+            raise error from None
         finally:
             db.close()
 
+    def _unusable(self, exc: sqlite3.DatabaseError) -> StoreError | None:
+        """A StoreError for a file SQLite cannot read as a database; None for other errors
+        (a locked store, a bad query), which keep their own type."""
+        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF  # extended codes carry the primary one in the low byte
+        advice = "Nothing was changed; move the file aside (a new store is made in its place) or point DLP_HOME at another folder"
+        if code == sqlite3.SQLITE_NOTADB:
+            return StoreError(f"{self.path} is not a run store: it is not a SQLite database. {advice}", self.path)
+        if code == sqlite3.SQLITE_CORRUPT:
+            return StoreError(f"the run store {self.path} is damaged ({exc}). {advice}", self.path)
+        return None
+
     @property
     def runs_dir(self) -> Path:
-        path = self.path.parent / "runs"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return ensure_folder(self.path.parent / "runs", "the runs folder")
 
     def run_dir(self, run_id: str) -> Path:
-        path = self.runs_dir / run_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return ensure_folder(self.runs_dir / run_id, "the run's folder")
 
     # -- writing
 
@@ -123,6 +171,18 @@ class RunStore:
         self, *, name: str | None, spec: dict[str, Any], source: str | None, task: str | None, device: str
     ) -> str:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        # the folder first: a file in the way of it must fail before a row exists to be left behind
+        folder = self.run_dir(run_id)
+        try:
+            self._insert_run(run_id, name=name, spec=spec, source=source, task=task, device=device)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return run_id
+
+    def _insert_run(
+        self, run_id: str, *, name: str | None, spec: dict[str, Any], source: str | None, task: str | None, device: str
+    ) -> None:
         with self._connect() as db:
             count = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
             db.execute(
@@ -140,7 +200,6 @@ class RunStore:
                     os.getpid(),
                 ),
             )
-        return run_id
 
     def resume_run(self, run_id: str) -> None:
         with self._connect() as db:
@@ -191,8 +250,6 @@ class RunStore:
     def delete_run(self, run_id: str) -> None:
         """Delete a run, its epochs and files; a run still training is refused (its thread
         would go on writing to rows that are gone)."""
-        import shutil
-
         with self._connect() as db:
             row = db.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
             if row is not None and row["status"] == "running":
@@ -216,15 +273,33 @@ class RunStore:
     # -- reading
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """The run with this id, or the one run whose id starts with it; None when there is
+        none. A prefix of several runs' ids raises KeyError naming some of them."""
+        if not isinstance(run_id, str):
+            raise TypeError(
+                f"a run id is text, such as '20260101-120000-ab12cd', not {type(run_id).__name__} {run_id!r}"
+            )
+        if not run_id:
+            return None  # the empty prefix would match every run
         with self._connect() as db:
             row = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
             if row is None:
                 prefix = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                matches = db.execute("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\'", (prefix + "%",)).fetchall()
-                row = matches[0] if len(matches) == 1 else None
+                matches = db.execute(
+                    "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created DESC", (prefix + "%",)
+                ).fetchall()
+                if len(matches) > 1:
+                    shown = ", ".join(m["id"] for m in matches[:_SHOWN_MATCHES])
+                    more = f" and {len(matches) - _SHOWN_MATCHES} more" if len(matches) > _SHOWN_MATCHES else ""
+                    raise KeyError(
+                        f"run id {run_id!r} matches {len(matches)} runs ({shown}{more}): give more of the id"
+                    )
+                row = matches[0] if matches else None
         return self._row(row) if row is not None else None
 
     def list_runs(self) -> list[dict[str, Any]]:
+        """Every run, newest first; a run whose stored spec or metrics cannot be read is
+        still listed, with ``spec`` and ``metrics`` empty and a ``note`` saying so."""
         with self._connect() as db:
             rows = db.execute("SELECT * FROM runs ORDER BY created DESC").fetchall()
         return [self._row(r) for r in rows]
@@ -287,10 +362,30 @@ class RunStore:
 
     @staticmethod
     def _row(row: sqlite3.Row) -> dict[str, Any]:
+        # one damaged row must not hide every other run: its unreadable parts become empty
+        # (callers index into them) and a note says which; the row itself is left as it is
         out = dict(row)
-        out["spec"] = json.loads(out["spec"])
-        out["metrics"] = json.loads(out["metrics"]) if out["metrics"] else {}
+        unreadable = []
+        spec = _loads(out["spec"])
+        if not isinstance(spec, dict):
+            unreadable.append("spec")
+            spec = {}
+        metrics = _loads(out["metrics"]) if out["metrics"] else {}
+        if not isinstance(metrics, dict):
+            unreadable.append("metrics")
+            metrics = {}
+        out["spec"], out["metrics"] = spec, metrics
+        if unreadable:
+            out["note"] = f"the stored {' and '.join(unreadable)} of this run cannot be read (not a JSON object)"
         return out
+
+
+def _loads(text: Any) -> Any:
+    """``text`` as JSON, or None when it is not JSON at all."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return None
 
 
 def open_store(path: Path | None = None) -> RunStore:

@@ -100,7 +100,7 @@ def _bias(what: str = "a learned bias", requires: str | None = None) -> Param:
 _SIZE_MAX = 256
 
 
-def _activation(name: str, summary: str, formula: str, when: str, params=()) -> LayerType:
+def _activation(name: str, summary: str, formula: str, when: str, params=(), rule=rules.same_shape) -> LayerType:
     return LayerType(
         name=name,
         category="activation",
@@ -110,7 +110,7 @@ def _activation(name: str, summary: str, formula: str, when: str, params=()) -> 
         formula=formula,
         shape_rule="output shape = input shape; no trainable parameters.",
         when=when,
-        rule=rules.same_shape,
+        rule=rule,
     )
 
 
@@ -207,6 +207,7 @@ _LAYERS: list[LayerType] = [
                 torch_default=None,
             ),
         ),
+        rule=rules.softmax,
     ),
     _activation(
         "LogSoftmax",
@@ -224,6 +225,7 @@ _LAYERS: list[LayerType] = [
                 torch_default=None,
             ),
         ),
+        rule=rules.softmax,
     ),
     LayerType(
         name="Dropout",

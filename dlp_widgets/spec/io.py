@@ -25,6 +25,9 @@ def parse_json(text: str | bytes, origin: str = "the spec") -> Any:
         raise SpecError(f"{origin} is nested too deeply to be a spec") from None
     except UnicodeDecodeError:
         raise SpecError(f"{origin} is not UTF-8 text") from None
+    # after UnicodeDecodeError, itself a ValueError: Python refuses integers of over 4,300 digits
+    except ValueError:
+        raise SpecError(f"{origin} holds a number with thousands of digits; no spec value is that large") from None
 
 
 def read_json(path: str | Path) -> Any:
@@ -49,7 +52,7 @@ def load_spec(source: Spec | dict[str, Any] | str | Path, *, check_shapes: bool 
     if isinstance(source, Spec):
         spec = source
     else:
-        raw = read_json(source) if isinstance(source, (str, Path)) else source
+        raw = read_json(source) if isinstance(source, (str, Path)) else _plain(source)
         if isinstance(raw, dict) and "input_shape" in raw and "model" not in raw:
             raw = {"model": raw}
         spec = Spec.from_dict(raw)
@@ -63,3 +66,19 @@ def load_model_spec(source: ModelSpec | dict[str, Any] | str | Path) -> ModelSpe
         check(source)
         return source
     return load_spec(source).model
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """NumPy scalars (an epoch count from ``np.arange``, a rate from ``np.logspace``) as the
+    Python numbers a spec holds; everything else is left for validation to judge. NumPy is
+    recognised by name so that importing the spec never imports it. A spec is shallow:
+    below a few levels values are left as they are (validation refuses such nesting)."""
+    if depth > 8:
+        return value
+    if type(value) is dict:
+        return {k: _plain(v, depth + 1) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_plain(v, depth + 1) for v in value)
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return value.item()
+    return value

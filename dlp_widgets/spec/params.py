@@ -99,6 +99,8 @@ def _describe(value: Any) -> str:
         return "a list" if len(value) != 2 else "a pair"
     if isinstance(value, dict):
         return "an object"
+    if isinstance(value, int) and value.bit_length() > 64:  # repr of a huge int is slow, or refused
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
     if isinstance(value, (int, float)):
         text = repr(value)
         return text if len(text) <= 24 else text[:21] + "..."

@@ -56,6 +56,10 @@ def _center_crop(p: dict[str, Any], shape: Shape, where: str) -> Shape:
 
 
 def _grayscale(p: dict[str, Any], shape: Shape, where: str) -> Shape:
+    if p["num_output_channels"] not in (1, 3):  # torchvision's own limit
+        raise SpecError(
+            f"{where}: num_output_channels must be 1 or 3, not {p['num_output_channels']}", param="num_output_channels"
+        )
     return (p["num_output_channels"], shape[1], shape[2])
 
 
