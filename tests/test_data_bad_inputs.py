@@ -511,3 +511,14 @@ def test_54_a_named_pipe_or_device_is_refused_not_waited_on(tmp_path):
     err = json.loads(out.stdout)["error"]
     assert f"{pipe} is not a regular file (it is a named pipe" in err["message"] and err["source"] == str(pipe)
     assert "is not a regular file" in error(load_table, "csv:/dev/null").message
+
+
+def test_55_a_missing_marker_in_a_numeric_column_gets_a_hint_and_the_hint_works():
+    frame, _ = load_table("builtin:iris")
+    frame["sepal_width"] = frame["sepal_width"].astype(object)
+    frame.loc[[3, 40], "sepal_width"] = "?"
+    err = error(prepare_tabular, frame, target="species")
+    assert err.column == "sepal_width" and err.row == 4
+    assert '"?" is not a number; if "?" marks a missing value' in err.message
+    data = prepare_tabular(frame.replace("?", None), target="species")  # what the hint says
+    assert data.X_train.shape[1] == 4

@@ -386,10 +386,20 @@ def _numeric_block(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
                 shown = (
                     f"it holds {odd_value_name(value)}, not numbers"
                     if is_odd_value(value)
-                    else f'"{value}" is not a number'
+                    else f'"{value}" is not a number' + _marker_hint(value)
                 )
                 raise DataError(f'column "{name}", row {row}: {shown}', column=name, row=row)
         return sub.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+
+
+# what data sets (UCI's among them) write for "unknown" where pandas does not read it as missing
+_MISSING_MARKERS = {"?", "-", "--", ".", "missing", "unknown", "none"}
+
+
+def _marker_hint(value: Any) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in _MISSING_MARKERS:
+        return ""
+    return f'; if "{value}" marks a missing value, make it an empty cell (for a DataFrame: df.replace("{value}", None))'
 
 
 def label_name(value: Any) -> str:
