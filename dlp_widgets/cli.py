@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .export import FORMATS
 from .spec import SpecError, infer, load_spec, parse_json, read_json
 
 EXIT_BAD_INPUT = 2
@@ -292,13 +293,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     run = _get_run(args.run)
     out = _writable_out(args.out) if args.out is not None else None
     try:
-        path = run.export(args.format, out, data=args.data)
+        paths = run.export_files(args.format, out, data=args.data)
     except OSError as exc:
         from .export.errors import ExportError
 
         target = exc.filename or out or "the run's folder"
         raise ExportError(f"the export could not be written to {target}: {exc.strerror or exc}") from None
-    print(json.dumps({"run": run.id, "format": args.format, "path": str(path), "bytes": path.stat().st_size}))
+    path = paths[0]
+    result = {"run": run.id, "format": args.format, "path": str(path), "bytes": path.stat().st_size}
+    if len(paths) > 1:  # the script's training table, written beside it
+        result["also_written"] = [str(p) for p in paths[1:]]
+    print(json.dumps(result))
     return 0
 
 
@@ -345,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("export", help="export a run's model")
     p.add_argument("run", help="run id (a unique prefix will do)")
-    p.add_argument("--format", required=True, choices=["onnx", "pt", "code", "script"])
+    p.add_argument("--format", required=True, choices=list(FORMATS))
     p.add_argument("--out", help="where to write it (default: the run's folder)")
     p.add_argument("--data", help="script only: the CSV the run trained on, when it came from Python")
     p.set_defaults(func=cmd_export)

@@ -140,7 +140,12 @@ function render({ model, el }) {
   }
 
   // -- layout
+  const paletteBox = h("div", "dlp-palette-box");
+  const filter = h("input", "dlp-palette-filter", null, {
+    type: "search", placeholder: "Filter layers…", "aria-label": "Filter the layer palette",
+  });
   const palette = h("div", "dlp-palette", null, { role: "list", "aria-label": "Layer palette" });
+  paletteBox.append(filter, palette);
   const main = h("div", "dlp-main");
   const header = h("div", "dlp-model-header");
   const modelArea = h("div", "dlp-model", null, { role: "list", "aria-label": "Model layers" });
@@ -150,7 +155,7 @@ function render({ model, el }) {
   const docs = h("div", "dlp-doc", null, { "aria-label": "Layer documentation" });
   main.append(header, modelArea, footer);
   side.append(editor, docs);
-  root.append(palette, main, side, live);
+  root.append(paletteBox, main, side, live);
 
   // -- palette
   function renderPalette() {
@@ -178,15 +183,49 @@ function render({ model, el }) {
           addLayer(item.name, sel >= 0 && sel < layers().length ? sel + 1 : undefined);
         } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
           e.preventDefault();
-          const items = [...palette.querySelectorAll(".dlp-palette-item")];
+          const items = visibleItems();
           const k = items.indexOf(node) + (e.key === "ArrowDown" ? 1 : -1);
-          items[Math.max(0, Math.min(items.length - 1, k))].focus();
+          if (k < 0) filter.focus();
+          else items[Math.min(items.length - 1, k)].focus();
         }
       });
       node.addEventListener("click", () => showDoc(item.name));
       palette.append(node);
     }
+    applyFilter();
   }
+
+  // -- the filter: every layer shows; typing narrows the list by name, category or summary
+  const visibleItems = () => [...palette.querySelectorAll(".dlp-palette-item")].filter((n) => !n.hidden);
+  function applyFilter() {
+    const words = filter.value.trim().toLowerCase();
+    let group = null;
+    let groupHasItems = false;
+    const closeGroup = () => { if (group) group.hidden = !groupHasItems; };
+    for (const node of palette.children) {
+      if (node.classList.contains("dlp-palette-group")) {
+        closeGroup();
+        group = node;
+        groupHasItems = false;
+        continue;
+      }
+      const item = entry(node.getAttribute("data-layer-type")) || {};
+      const text = `${item.name} ${item.category} ${CATEGORY_NAMES[item.category] || ""} ${item.summary || ""}`.toLowerCase();
+      node.hidden = words !== "" && !text.includes(words);
+      groupHasItems ||= !node.hidden;
+    }
+    closeGroup();
+  }
+  filter.addEventListener("input", applyFilter);
+  filter.addEventListener("keydown", (e) => {
+    const first = visibleItems()[0];
+    if (e.key === "ArrowDown" && first) { e.preventDefault(); first.focus(); }
+    else if (e.key === "Enter" && first) {
+      e.preventDefault();
+      const sel = model.get("selected");
+      addLayer(first.getAttribute("data-layer-type"), sel >= 0 && sel < layers().length ? sel + 1 : undefined);
+    } else if (e.key === "Escape") { filter.value = ""; applyFilter(); }
+  });
 
   // -- drop position from the pointer: before the first row whose middle is below it
   function dropIndex(clientY) {
@@ -410,7 +449,12 @@ function render({ model, el }) {
   const redoBtn = h("button", "dlp-redo", "Redo", { type: "button", title: "Redo (Ctrl+Shift+Z)" });
   undoBtn.addEventListener("click", () => history(undo, redo, "Undone"));
   redoBtn.addEventListener("click", () => history(redo, undo, "Redone"));
-  toolbar.append(undoBtn, redoBtn);
+  const clearBtn = h("button", "dlp-clear", "Clear", { type: "button", title: "Remove every layer (Undo brings them back)" });
+  clearBtn.addEventListener("click", () => {
+    const n = layers().length;
+    if (n) commit([], `Cleared the model: ${n} layer${n === 1 ? "" : "s"} removed; Undo brings them back`, { palette: true });
+  });
+  toolbar.append(undoBtn, redoBtn, clearBtn);
   main.prepend(toolbar);
   root.addEventListener("keydown", (e) => {
     const key = e.key.toLowerCase();
@@ -427,6 +471,7 @@ function render({ model, el }) {
     renderEditor();
     undoBtn.disabled = !undo.length;
     redoBtn.disabled = !redo.length;
+    clearBtn.disabled = !layers().length;
     const want = pendingFocus;
     pendingFocus = null;
     if (want?.layer !== undefined) focusLayer(want.layer);

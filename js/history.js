@@ -76,7 +76,21 @@ function render({ model, el }) {
       const cell = h("td");
       cell.append(box);
       tr.append(cell);
-      for (const [key] of COLUMNS) tr.append(h("td", `dlp-col-${key}`, show(key, row[key], row)));
+      for (const [key] of COLUMNS) {
+        if (key !== "name") { tr.append(h("td", `dlp-col-${key}`, show(key, row[key], row))); continue; }
+        // the name is edited in place: Enter or leaving the box renames the run in Python
+        const nameCell = h("td", "dlp-col-name");
+        const name = h("input", "dlp-history-name", null, { type: "text", "aria-label": `name of run ${row.id}`, title: "edit the name, then press Enter" });
+        name.value = row.name ?? "";
+        const rename = () => {
+          if (name.value.trim() && name.value !== row.name) model.send({ action: "rename", id: row.id, name: name.value });
+          else name.value = row.name ?? "";
+        };
+        name.addEventListener("change", rename);
+        name.addEventListener("keydown", (e) => { if (e.key === "Escape") { name.value = row.name ?? ""; name.blur(); } });
+        nameCell.append(name);
+        tr.append(nameCell);
+      }
       const actions = h("td", "dlp-history-actions");
       const open = h("button", "dlp-history-open", "Open", { type: "button", title: "open in a Playground" });
       open.addEventListener("click", () => model.send({ action: "open", id: row.id }));

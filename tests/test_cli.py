@@ -128,6 +128,11 @@ def test_train_json_runs_show_and_export(tmp_path):
     assert len(shown["epochs"]) == 5 and shown["spec"]["training"]["epochs"] == 5
     exported = json.loads(dlp("export", result["id"], "--format", "pt", "--out", str(tmp_path / "m.pt")).stdout)
     assert exported["bytes"] > 0 and (tmp_path / "m.pt").exists()
+    script = json.loads(dlp("export", result["id"], "--format", "script", "--out", str(tmp_path / "t.py")).stdout)
+    assert script["also_written"] == [str(tmp_path / "t_data.csv")]  # the data file is named, not silent
+    assert (tmp_path / "t_data.csv").exists()
+    pipeline = dlp("export", result["id"], "--format", "onnx_pipeline", "--out", str(tmp_path / "p.onnx"))
+    assert pipeline.returncode == 0 and (tmp_path / "p.onnx").exists(), pipeline.stdout
 
 
 def test_train_prints_progress_and_a_table(tmp_path):

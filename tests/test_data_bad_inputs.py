@@ -336,7 +336,6 @@ def test_43_a_path_with_a_nul_byte():
 @pytest.mark.parametrize(
     "source",
     [
-        b"a, a,y\n1,2,0\n3,4,1\n",  # equal once the spaces around names are trimmed
         pd.DataFrame([[1, 2, 0]], columns=[1, "1", "y"]),  # equal as text
         pd.DataFrame([[1, 2, 0]], columns=["a", "a", "y"]),
     ],
@@ -344,6 +343,20 @@ def test_43_a_path_with_a_nul_byte():
 def test_44_two_columns_with_one_name(source):
     err = error(load_table, source)
     assert "has two columns named" in err.message and err.column in ("a", "1")
+
+
+@pytest.mark.parametrize(
+    ("header", "positions"),
+    [
+        ("a,a,y", "columns 1 and 2"),  # pandas would read the second one as "a.1" and train on it
+        ("a, a,y", "columns 1 and 2"),  # equal once the spaces around names are trimmed
+        ("x,a,y,a", "columns 2 and 4"),
+        ('"a",b,"a"', "columns 1 and 3"),
+    ],
+)
+def test_44b_a_csv_header_naming_a_column_twice_names_both_positions(header, positions):
+    err = error(load_table, f"{header}\n1,2,0,3\n3,4,1,5\n".encode())
+    assert f'names column "a" twice ({positions})' in err.message and err.column == "a"
 
 
 def _patched_zip(flag_bits: int = 0, method: int | None = None) -> bytes:

@@ -258,3 +258,24 @@ def test_integers_of_thousands_of_digits_are_refused_clearly():
     text = '{"input_shape": [4], "layers": [{"type": "Linear", "params": {"out_features": 1' + "0" * 5000 + "}}]}"
     with pytest.raises(SpecError, match="holds a number with thousands of digits"):
         parse_json(text)
+
+
+@pytest.mark.parametrize(
+    ("model", "hint"),
+    [
+        ({"input_shape": [4], "layers": [{"type": "Conv2d"}]}, "A table gives one row of numbers per example"),
+        (
+            {"input_shape": [4], "layers": [{"type": "Linear"}, {"type": "Conv2d"}]},
+            "Image layers come before the Flatten and the Linear layers",
+        ),
+        (
+            {"input_shape": [1, 8, 8], "layers": [{"type": "Flatten"}, {"type": "MaxPool2d"}]},
+            "Remove the Flatten before it",
+        ),
+    ],
+)
+def test_an_image_layer_on_flat_input_gets_advice_that_fits_what_came_before(model, hint):
+    message = infer(model).error.message
+    assert hint in message
+    if hint != "Remove the Flatten before it":
+        assert "Flatten before it" not in message  # there is no Flatten to remove

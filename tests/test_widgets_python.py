@@ -94,7 +94,7 @@ def test_dashboard_sends_about_ten_updates_a_second_whatever_the_batch_count():
     batches = 40 * 120
     assert run.status == "finished"
     assert len(flushes) <= seconds * 10 + 4, (len(flushes), seconds)  # not one per batch (4,800) or epoch (40)
-    assert board.loss_train.x.tolist() == list(range(1, 41))  # yet every epoch reached the chart
+    assert board.loss_view.train.x.tolist() == list(range(1, 41))  # yet every epoch reached the chart
     assert batches > 10 * len(flushes)
 
 
@@ -170,19 +170,20 @@ def test_a_refused_run_leaves_no_empty_dashboard(monkeypatch):
 
 def test_a_malformed_url_clears_the_old_data_and_disables_train():
     p = dlp.Playground()
-    assert "species" in p.target.options and not p.train_button.disabled
-    p.url.value = "https://example.com/my data.csv"
-    p.source_kind.value = "URL"  # no exception escapes into the cell
-    assert "contains spaces" in p.data_message.value
-    assert p.target.options == () and p.preview.value == "" and p.train_button.disabled
-    assert p.train() is None and p.run is None and p.steps.selected_index == 0
-    p.source_kind.value = "Built-in"
-    assert "species" in p.target.options and not p.train_button.disabled
+    assert "species" in p.data.target.options and not p.train_button.disabled
+    p.data.url.value = "https://example.com/my data.csv"
+    p.data.source_kind.value = "URL"  # no exception escapes into the cell
+    assert "contains spaces" in p.data.message.value
+    assert p.data.target.options == () and p.data.preview.value == "" and p.train_button.disabled
+    assert "contains spaces" in p.train_reason.value  # the reason stands beside the button
+    assert p.train() is None and p.run is None
+    p.data.source_kind.value = "Built-in"
+    assert "species" in p.data.target.options and not p.train_button.disabled
 
 
 def test_a_transform_list_sent_for_table_data_is_ignored():
     p = dlp.Playground()
-    for box in (p.train_transforms, p.test_transforms):
+    for box in (p.data.train_transforms, p.data.test_transforms):
         browser_sets(box, items=[{"type": "RandomHorizontalFlip"}])
     assert p.builder.ok and not p.train_button.disabled
 
@@ -191,7 +192,7 @@ def test_a_builder_shape_that_is_not_a_list_does_not_break_the_data_step():
     p = dlp.Playground()
     browser_sets(p.builder, input_shape=5)
     assert "error" in p.builder.report
-    p.target.value = "sepal_length"  # a new target re-checks the data and rebuilds the model
+    p.data.target.value = "sepal_length"  # a new target re-checks the data and rebuilds the model
     assert p.builder.ok and p.builder.input_shape == [6]  # 3 measurements + 3 one-hot species
 
 
@@ -201,7 +202,7 @@ def test_train_is_refused_while_a_run_is_going():
     run = p.train()
     try:
         assert p.train_button.disabled
-        assert p.train() is None and "still going" in p.review.value and p.run is run
+        assert p.train() is None and "a run is training" in p.train_reason.value and p.run is run
     finally:
         run.stop()
         assert run.wait(10) == "stopped"
@@ -220,11 +221,11 @@ def test_a_reopened_spec_keeps_features_task_device_and_image_data():
         "training": {"device": "cpu", "epochs": 7},
     }
     p = dlp.Playground(spec=spec)
-    assert p.features.value == ("sepal_length", "sepal_width")
-    assert p.task.value == "classification" and p.device.value == "cpu" and p.epochs.value == 7
+    assert p.data.features.value == ("sepal_length", "sepal_width")
+    assert p.data.task.value == "classification" and p.device.value == "cpu" and p.epochs.value == 7
     assert p.spec.data.features == ["sepal_length", "sepal_width"] and p.builder.ok
-    p.task.value = None  # choosing the task again keeps the features picked
-    assert p.features.value == ("sepal_length", "sepal_width")
+    p.data.task.value = None  # choosing the task again keeps the features picked
+    assert p.data.features.value == ("sepal_length", "sepal_width")
     images = {
         "model": {
             "input_shape": [1, 8, 8],
@@ -233,7 +234,7 @@ def test_a_reopened_spec_keeps_features_task_device_and_image_data():
         "data": {"source": "builtin:digits"},  # as runs saved before digits-as-images had a name
     }
     p = dlp.Playground(spec=images)
-    assert p.builtin.value == "builtin:digits_images" and p.builder.ok and not p.train_button.disabled
+    assert p.data.builtin.value == "builtin:digits_images" and p.builder.ok and not p.train_button.disabled
 
 
 def test_traits_only_python_sets_are_not_taken_from_the_browser():
@@ -309,5 +310,5 @@ def test_numbers_no_one_typed_are_not_counted_as_answers():
 
 def test_export_before_the_run_has_ended_says_so():
     board = TrainingDashboard()
-    board._export("onnx")
+    board.export("onnx")
     assert "nothing to export yet" in board.export_result.value

@@ -56,6 +56,7 @@ def prepare(spec: Spec, data: Any = None, **options: Any) -> TabularData | Image
         shuffle=t.shuffle,
         seed=t.seed,
         batch_size=t.batch_size,
+        max_categories=spec.data.max_categories,
     )
 
 

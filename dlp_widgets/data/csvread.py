@@ -97,6 +97,7 @@ def read_csv_bytes(data: bytes | Path, name: str) -> pd.DataFrame:
         raise DataError(f"{name} is not a text file (it contains binary data); expected CSV", source=name)
     text_head = head.decode(encoding, errors="replace")
     delimiter = detect_delimiter(text_head)
+    _check_header(text_head, delimiter, name)
     source = data if isinstance(data, Path) else io.BytesIO(data)
     try:
         frame = _read(source, delimiter, encoding)
@@ -114,6 +115,25 @@ def read_csv_bytes(data: bytes | Path, name: str) -> pd.DataFrame:
         raise DataError(f"{name} has a header ({', '.join(map(str, frame.columns[:8]))}) but no data rows", source=name)
     frame.attrs["csv"] = {"delimiter": _DELIMITER_NAMES.get(delimiter, delimiter), "encoding": encoding}
     return frame
+
+
+def _check_header(text: str, delimiter: str, name: str) -> None:
+    """Refuse a header that names a column twice: pandas would quietly rename the second
+    one ``a.1`` and the table would train on a column nobody named."""
+    header = next(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter), [])
+    first: dict[str, int] = {}
+    for position, raw in enumerate(header, start=1):
+        column = raw.strip()
+        if not column:
+            continue  # unnamed columns get pandas' "Unnamed: N", which cannot collide
+        if column in first:
+            raise DataError(
+                f'{name}: the header names column "{column}" twice (columns {first[column]} and {position}); '
+                "rename one of them",
+                column=column,
+                source=name,
+            )
+        first[column] = position
 
 
 def _read(source: Path | io.BytesIO, delimiter: str, encoding: str) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from .builtin import BUILTINS
 from .csvread import read_csv_bytes
 from .errors import DataError
 from .fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Progress, check_url, download
+from .numbers import read_formatted_numbers
 
 SOURCE_FORMS = "builtin:NAME, csv:PATH, an http(s):// URL, folder:PATH, zip:PATH, a DataFrame or uploaded bytes"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -41,7 +42,7 @@ def load_table(
     """The table a source names, and a short name for it in messages."""
     frame, label = _load_table(source, max_bytes=max_bytes, timeout=timeout, progress=progress, name=name)
     _check_unique_columns(frame, label)
-    return frame, label
+    return read_formatted_numbers(frame), label
 
 
 def _check_unique_columns(frame: pd.DataFrame, label: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .columns import CATEGORICAL, DATETIME, EMPTY, TEXT, UNSUPPORTED, column_kind, unusable_values
+from .columns import CATEGORICAL, DATETIME, EMPTY, TEXT, UNSUPPORTED, unusable_values
 from .errors import DataError
 from .tabular import (
     DEFAULT_MAX_CATEGORIES,
@@ -18,6 +18,7 @@ from .tabular import (
     prepare_tabular,
     task_warnings,
 )
+from .usability import advise_columns, guess_target
 
 
 def summarize_table(
@@ -39,10 +40,12 @@ def summarize_table(
             f'there is no column "{target}" (columns: {", ".join(map(str, frame.columns[:20]))})', column=target
         )
     used = set(features) if features is not None else {c for c in frame.columns if c != target}
+    advice = {a.name: a for a in advise_columns(frame, max_categories)}
     columns = []
     for col in frame.columns:
         series = frame[col]
-        kind = column_kind(series, max_categories)
+        a = advice[col]
+        kind = a.kind
         role = "target" if col == target else ("feature" if col in used else "unused")
         entry: dict[str, Any] = {
             "name": col,
@@ -51,6 +54,10 @@ def summarize_table(
             "missing": int(series.isna().sum()),
             "distinct": _distinct(series),
             "role": role,
+            "usable": a.usable,
+            "reason": a.reason,
+            "note": a.note,
+            "switchable": a.switchable,
         }
         if role == "feature":
             if kind in (TEXT, DATETIME, EMPTY, UNSUPPORTED):
@@ -95,11 +102,16 @@ def summarize_table(
         summary["dropped_rows"] = prepared.dropped_target_rows
         summary["inputs"] = prepared.preprocessor.output_names
     else:
-        summary["warnings"] = []
-        for col in frame.columns[-1:]:  # a hint: the last column is often the target
-            summary["suggested_target"] = col
-            summary["task_if_target"] = detect_task(frame[col].dropna())
-            summary["warnings"] += task_warnings(frame[col], summary["task_if_target"], col)
+        guess, why = guess_target(frame, list(advice.values()))
+        summary["suggested_target"] = guess
+        summary["suggested_target_why"] = why
+        if guess is not None:
+            summary["task_if_target"] = detect_task(frame[guess].dropna())
+            summary["warnings"] += task_warnings(frame[guess], summary["task_if_target"], guess)
+    summary["default_features"] = [
+        c for c in frame.columns if c != (target or summary.get("suggested_target")) and advice[c].usable
+    ]
+    summary["max_categories"] = max_categories
     return _plain(summary)
 
 

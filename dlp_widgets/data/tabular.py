@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..spec.model import DEFAULT_MAX_CATEGORIES
 from .columns import (
     BOOLEAN,
     CATEGORICAL,
@@ -33,8 +34,8 @@ from .columns import (
     unusable_values,
 )
 from .errors import DataError
+from .usability import id_like_warning
 
-DEFAULT_MAX_CATEGORIES = 50
 MAX_CLASSES = 1000
 # Rows prepared per step (see _write_rows): the step's scratch, outputs × rows floats,
 # stays in the processor's cache, and its temporaries are small enough to be reused. Not
@@ -632,8 +633,11 @@ def prepare_tabular(
     """The frame as training and test arrays: the rows split (stratified for
     classification), features encoded (numbers standardised, booleans 0/1, categories
     one-hot) with everything learned from the training rows only."""
+    chosen = features is not None
     features = _feature_names(frame, target, features)
     warnings: list[str] = []
+    if not chosen:  # every column by default: say which one is probably an identifier
+        warnings += [w for w in (id_like_warning(frame[name]) for name in features) if w]
     frame, dropped = _rows_with_target(frame, target, warnings)
     # Each text column is factorised once, when first needed: counting its distinct values,
     # fitting, and the one-hot codes all use the same codes.

@@ -29,6 +29,15 @@ from .device import describe, pick_device
 from .loop import Diverged, LoopConfig, LoopState, Split, Stopped, Trainer
 from .memory import activation_bytes, check_batch_fits, eval_rows
 from .objective import check_fit, inverse_frequency, loss_name, make_loss, make_optimizer
+from .run_data import (
+    DATAFRAME_LABEL,
+    default_name,
+    describe_dataframe,
+    read_record,
+    record_data,
+    source_label,
+    stored_upload,
+)
 from .threads import threads_for
 
 Callback = Callable[[dict[str, Any]], None]
@@ -37,18 +46,23 @@ CHECKPOINT_FORMAT = "dlp_widgets.checkpoint/1"
 RUN_FILES = frozenset({"last.pt", "best.pt", "last.tmp.pt", "best.tmp.pt", "spec.json", "preprocessing.json"})
 
 
+MAX_NAME = 200
+
+
+def clean_name(name: Any) -> str:
+    """A run name as given by a person: text, trimmed, on one line, not empty."""
+    if not isinstance(name, str):
+        raise ValueError(f"a run's name must be text, not {type(name).__name__}")
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ValueError("a run's name cannot be empty")
+    if len(cleaned) > MAX_NAME:
+        raise ValueError(f"a run's name can be at most {MAX_NAME} characters (this one has {len(cleaned):,})")
+    return cleaned
+
+
 class DLPWarning(UserWarning):
     """A training setup that will run but probably not as intended."""
-
-
-def _source_label(spec: Spec, data: Any) -> str:
-    if data is None:
-        return spec.data.source or "unknown"
-    if isinstance(data, pd.DataFrame):
-        return "DataFrame (passed from Python)"
-    if isinstance(data, (bytes, bytearray)):
-        return "uploaded file"
-    return str(data)
 
 
 def _splits(data: TabularData | ImageData, device: torch.device) -> tuple[Split, Split]:
@@ -98,6 +112,14 @@ class Run:
     def name(self) -> str:
         row = self.store.get_run(self.id)
         return row["name"] if row else self.id
+
+    def rename(self, name: str) -> None:
+        """Give the run a new name (shown in the dashboard, RunHistory and ``dlp runs``)."""
+        self.store.rename(self.id, clean_name(name))
+
+    def artefacts(self) -> list[dict[str, Any]]:
+        """The files exported from this run: kind, path, sha256, bytes, created."""
+        return self.store.artefacts(self.id)
 
     @property
     def history(self) -> pd.DataFrame:
@@ -151,8 +173,10 @@ class Run:
         return self.status
 
     def export(self, fmt: str, path: str | Path | None = None, data: Any = None) -> Path:
-        """Write the model as ``fmt`` ("onnx", "pt", "code" or "script") to ``path`` (default:
-        the run's folder) and record the file with the run.
+        """Write the model as ``fmt`` ("onnx", "onnx_pipeline", "pt", "code" or "script") to
+        ``path`` (default: the run's folder) and record the file with the run. "onnx" is the
+        network alone (its input: the preprocessed features); "onnx_pipeline" takes raw table
+        columns and answers with class names (or values in the target's units).
 
         ``data`` matters for "script" only: the table the run trained on when the run no
         longer holds it (reloaded from the store after training on a DataFrame)."""
@@ -170,12 +194,23 @@ class Run:
             preprocessing=self.preprocessing,
             metrics=self.metrics,
             check_batch=self._test_inputs(64) if fmt == "onnx" else None,
-            frame=self._training_table(data) if fmt == "script" else None,
+            frame=self._export_table(fmt, data),
             run_id=self.id,
             name=self.name,
         )
         self.store.add_artefact(self.id, fmt, out)
         return out
+
+    def export_files(self, fmt: str, path: str | Path | None = None, data: Any = None) -> list[Path]:
+        """``export``, returning every file written: the script's data file comes beside it."""
+        out = self.export(fmt, path, data)
+        if fmt != "script":
+            return [out]
+        from ..export.script import data_path
+
+        table = data_path(out)
+        self.store.add_artefact(self.id, "script-data", table)
+        return [out, table]
 
     def predict(self, rows: Any) -> Any:
         """Predictions in the data's own terms (class names, target units) for raw rows."""
@@ -190,6 +225,28 @@ class Run:
             return trainer.test_split.x[:n].detach().cpu()
         return None
 
+    def _export_table(self, fmt: str, data: Any) -> pd.DataFrame | None:
+        """The training table for exports that use it: the script writes it beside itself;
+        the ONNX pipeline checks itself on its rows when they are at hand."""
+        if fmt == "script":
+            return self._training_table(data)
+        if fmt == "onnx_pipeline":
+            try:
+                return self._training_table(data)
+            except DataError:
+                return None  # it checks itself on rows made from the preprocessing instead
+        return None
+
+    @property
+    def data_record(self) -> dict[str, Any] | None:
+        """What the run trained on (``run_data``): a source, an upload kept in the run's
+        folder, or a DataFrame passed from Python (described, not kept)."""
+        return read_record(self.folder)
+
+    def stored_data(self) -> tuple[str, bytes] | None:
+        """The uploaded file this run trained on, (name, bytes), kept with the run."""
+        return stored_upload(self.folder, self.data_record)
+
     def _training_table(self, data: Any) -> pd.DataFrame | None:
         if isinstance(data, pd.DataFrame):
             return data
@@ -197,6 +254,9 @@ class Run:
             return load_table(data)[0]
         if self._frame is not None:
             return self._frame
+        upload = self.stored_data()
+        if upload is not None:
+            return load_table(upload[1], name=upload[0])[0]
         image_run = (self.preprocessing or {}).get("kind") == "image"
         if self.spec.data.source is None or image_run:
             return None  # the exporter says what is missing
@@ -206,9 +266,16 @@ class Run:
         """Continue an interrupted or stopped run from its last checkpoint, to its epoch count."""
         if not self.done:
             raise RuntimeError("the run is still going")
+        record = self.data_record or {}
         source = self.store.get_run(self.id)["source"]
-        if data is None and source == "DataFrame (passed from Python)":
-            raise DataError("this run trained on a DataFrame passed from Python: pass it again, resume(data=df)")
+        if data is None and (record.get("kind") == "dataframe" or source == DATAFRAME_LABEL):
+            what = describe_dataframe(record) if record else "a DataFrame"
+            raise DataError(f"this run trained on {what}, passed from Python: pass it again, resume(data=df)")
+        if data is None and record.get("kind") == "upload":
+            upload = self.stored_data()
+            if upload is None:
+                raise DataError(f"the uploaded file this run trained on ({record.get('name')}) is missing or changed")
+            data = upload[1]
         trainer, _ = self._prepare(data, resume=True)  # may refuse: the run stays as it was
         self._stop.clear()
         self._done.clear()
@@ -431,23 +498,37 @@ def _caller_level() -> int:
 
 
 def _new_run(
-    spec_like: Any, data: Any, *, name: str | None = None, epochs: int | None = None, store: RunStore | None = None
+    spec_like: Any,
+    data: Any,
+    *,
+    name: str | None = None,
+    epochs: int | None = None,
+    store: RunStore | None = None,
+    data_name: str | None = None,
 ) -> tuple[Run, Trainer]:
     spec = load_spec(spec_like)
     if epochs is not None:  # checked like the spec's own value
         raw = spec.to_dict()
         spec = load_spec({**raw, "training": {**raw["training"], "epochs": epochs}})
-    if name is not None and not isinstance(name, str):
-        raise SpecError(f"a run's name must be text, not {type(name).__name__}")
+    if name is not None:
+        try:
+            name = clean_name(name)
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
     if store is not None and not isinstance(store, RunStore):
         raise TypeError(f"store must be a RunStore (dlp_widgets.runstore.open_store(path)), not {type(store).__name__}")
     store = store or open_store()
     probe = Run(store, "", spec)  # validate everything before a run exists in the store
     trainer, prepared = probe._prepare(data, resume=False)
     run_id = store.create_run(
-        name=name, spec=spec.to_dict(), source=_source_label(spec, data), task=prepared.task, device=probe.device
+        name=name or store.free_name(default_name(spec, data, data_name)),
+        spec=spec.to_dict(),
+        source=source_label(spec, data, data_name),
+        task=prepared.task,
+        device=probe.device,
     )
     probe.id = run_id
+    record_data(probe.folder, spec, data, data_name)
     _write_json(probe.folder / "spec.json", spec.to_dict())
     _write_json(probe.folder / "preprocessing.json", probe.preprocessing)
     for message in probe.warnings:
@@ -457,7 +538,8 @@ def _new_run(
 
 def train(spec: Any, data: Any = None, *, subscribe: Callback | None = None, **options: Any) -> Run:
     """Train in this thread; returns the finished (or stopped, diverged, failed) run.
-    ``options``: ``name``, ``epochs`` (overrides the spec's), ``store``."""
+    ``options``: ``name`` (default: the data and the model, e.g. ``digits · CNN 5 layers``),
+    ``epochs`` (overrides the spec's), ``store``, ``data_name`` (an upload's file name)."""
     run, trainer = _new_run(spec, data, **options)
     if subscribe is not None:
         run.subscribe(subscribe)

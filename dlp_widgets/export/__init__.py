@@ -8,7 +8,13 @@ from typing import Any
 
 from .errors import ExportError
 
-FORMATS = {"onnx": "model.onnx", "pt": "model.pt", "code": "model.py", "script": "train_model.py"}
+FORMATS = {
+    "onnx": "model.onnx",
+    "onnx_pipeline": "model_pipeline.onnx",
+    "pt": "model.pt",
+    "code": "model.py",
+    "script": "train_model.py",
+}
 
 __all__ = ["FORMATS", "ExportError", "check_format", "check_target", "write_export"]
 
@@ -45,7 +51,8 @@ def write_export(
     """Write ``model`` (a ``torch.nn.Module`` trained from ``spec``) as ``fmt`` to ``out``.
 
     ``check_batch``: real inputs for the ONNX check (random ones otherwise); ``frame``: the
-    training table, needed by ``script`` only."""
+    training table, needed by ``script``; ``onnx_pipeline`` checks itself on its first rows
+    when given (and on rows made up from the preprocessing in any case)."""
     check_format(fmt)
     out = check_target(out)
     try:
@@ -68,9 +75,15 @@ def _write(
     name: str,
 ) -> Path:
     if fmt == "onnx":
-        from .onnx import export_onnx
+        from .onnx import export_onnx, model_metadata
 
-        export_onnx(model, list(spec.model.input_shape), out, check_batch=check_batch)
+        export_onnx(
+            model, list(spec.model.input_shape), out, check_batch=check_batch, metadata=model_metadata(preprocessing)
+        )
+    elif fmt == "onnx_pipeline":
+        from .onnx_pipeline import export_onnx_pipeline
+
+        export_onnx_pipeline(model, list(spec.model.input_shape), preprocessing, out, frame, spec=spec)
     elif fmt == "pt":
         from .pt import save_pt
 

@@ -257,6 +257,11 @@ if __name__ == "__main__":
 '''
 
 
+def data_path(script: Path) -> Path:
+    """The training table written beside a script: ``<stem>_data.csv``."""
+    return script.parent / f"{script.stem}_data.csv"
+
+
 def write_script(
     path: Path, *, spec: Spec, preprocessing: dict[str, Any] | None, frame: Any, run_id: str, name: str
 ) -> Path:
@@ -275,8 +280,9 @@ def write_script(
         what = f"lacks the run's column(s) {', '.join(map(repr, missing[:8]))}" if missing else "has no rows"
         raise ExportError(f"the table given for the script {what}: pass the table the run trained on")
     source = spec.data.source
-    data_name = f"{path.stem}_data.csv"
-    frame.to_csv(path.parent / data_name, index=False)
+    data_file = data_path(path)
+    data_name = data_file.name
+    frame.to_csv(data_file, index=False)
     t = spec.training
     config = {
         "task": pre["task"],

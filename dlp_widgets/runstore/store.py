@@ -201,6 +201,23 @@ class RunStore:
                 ),
             )
 
+    def free_name(self, base: str) -> str:
+        """``base``, or ``base #2``, ``#3``… when runs already carry it: default names stay
+        apart in lists and charts (a name a person chose is kept as given)."""
+        with self._connect() as db:
+            taken = {
+                r[0]
+                for r in db.execute(
+                    "SELECT name FROM runs WHERE name = ? OR substr(name, 1, ?) = ?", (base, len(base) + 2, base + " #")
+                )
+            }
+        if base not in taken:
+            return base
+        n = 2
+        while f"{base} #{n}" in taken:
+            n += 1
+        return f"{base} #{n}"
+
     def resume_run(self, run_id: str) -> None:
         with self._connect() as db:
             db.execute(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
-from .model import ModelSpec, Spec
+from .model import DataSpec, ModelSpec, Spec, TrainingSpec
 from .shapes import check
 
 MAX_SPEC_BYTES = 10_000_000
@@ -43,16 +43,19 @@ def read_json(path: str | Path) -> Any:
     return parse_json(data, origin=str(p))
 
 
-def load_spec(source: Spec | dict[str, Any] | str | Path, *, check_shapes: bool = True) -> Spec:
-    """A validated ``Spec`` from a ``Spec``, a dict or a path to a JSON file.
+def load_spec(source: Any, *, check_shapes: bool = True) -> Spec:
+    """A validated ``Spec`` from a ``Spec``, a ``ModelSpec``, anything with a ``spec`` (a
+    ``LayerBuilder``, a ``Playground``), a dict (whose sections may be any of those) or a
+    path to a JSON file.
 
     A dict holding only a model (``input_shape`` and ``layers``) is accepted as a spec with
     default data and training sections.
     """
+    source = as_spec_value(source)
     if isinstance(source, Spec):
         spec = source
     else:
-        raw = read_json(source) if isinstance(source, (str, Path)) else _plain(source)
+        raw = read_json(source) if isinstance(source, (str, Path)) else _plain(as_plain_spec(source))
         if isinstance(raw, dict) and "input_shape" in raw and "model" not in raw:
             raw = {"model": raw}
         spec = Spec.from_dict(raw)
@@ -61,11 +64,46 @@ def load_spec(source: Spec | dict[str, Any] | str | Path, *, check_shapes: bool 
     return spec
 
 
-def load_model_spec(source: ModelSpec | dict[str, Any] | str | Path) -> ModelSpec:
+def load_model_spec(source: Any) -> ModelSpec:
+    source = as_spec_value(source)
+    if isinstance(source, Spec):
+        source = source.model
     if isinstance(source, ModelSpec):
         check(source)
         return source
     return load_spec(source).model
+
+
+_SPEC_CLASSES = (Spec, ModelSpec, DataSpec, TrainingSpec)
+
+
+def as_spec_value(value: Any) -> Any:
+    """The spec an object the package hands out stands for: a widget's ``spec`` (a
+    ``LayerBuilder``, a ``Playground``); anything else as it is. A method in place of a
+    spec (``builder.model`` rather than ``builder.spec``) is refused with the fix."""
+    if isinstance(value, (*_SPEC_CLASSES, dict, list, str, Path)) or value is None:
+        return value
+    owner = getattr(value, "__self__", None)
+    if callable(value) and owner is not None and isinstance(getattr(type(owner), "spec", None), property):
+        name = getattr(value, "__name__", "method")
+        raise SpecError(
+            f"{type(owner).__name__}.{name} is a method that builds a torch module, not a spec: "
+            f"use the widget's .spec instead of .{name} (e.g. builder.spec)"
+        )
+    if isinstance(getattr(type(value), "spec", None), property):
+        return value.spec  # a widget: its spec, validated by the widget itself
+    return value
+
+
+def as_plain_spec(value: Any, depth: int = 0) -> Any:
+    """``value`` with every spec object in it (a ``ModelSpec`` as a spec's model, a widget's
+    spec) turned into plain dicts, so that any mix of them validates like JSON."""
+    value = as_spec_value(value)
+    if isinstance(value, _SPEC_CLASSES):
+        return value.to_dict()
+    if type(value) is dict and depth < 2:
+        return {k: as_plain_spec(v, depth + 1) for k, v in value.items()}
+    return value
 
 
 def _plain(value: Any, depth: int = 0) -> Any:

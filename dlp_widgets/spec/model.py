@@ -234,6 +234,11 @@ def _canonical_value(value: Any, kind: str) -> Any:
 # ---------------------------------------------------------------- data and training
 
 
+# How many distinct values a text column may have to be one-hot encoded (data.max_categories)
+DEFAULT_MAX_CATEGORIES = 50
+MIN_CATEGORIES, MAX_CATEGORIES = 2, 10_000
+
+
 @dataclass
 class DataSpec:
     source: str | None = None  # "builtin:iris", "csv:PATH", "https://…"; None when passed from Python
@@ -241,11 +246,12 @@ class DataSpec:
     features: list[str] | None = None
     task: str | None = None  # None: detected from the target
     transforms: dict[str, list[dict[str, Any]]] | None = None  # images: {"train": [...], "test": [...]}
+    max_categories: int = DEFAULT_MAX_CATEGORIES  # one-hot columns: a text column with more values is refused
 
     @classmethod
     def from_dict(cls, raw: Any) -> DataSpec:
         raw = _require_object(raw, "data", "data")
-        _check_keys(raw, ("source", "target", "features", "task", "transforms"), "data", "data")
+        _check_keys(raw, ("source", "target", "features", "task", "transforms", "max_categories"), "data", "data")
         out = cls()
         for key in ("source", "target"):
             value = raw.get(key)
@@ -289,12 +295,23 @@ class DataSpec:
             transforms = _require_object(transforms, "data.transforms", "data.transforms")
             _check_keys(transforms, ("train", "test"), "data.transforms", "data.transforms")
             out.transforms = {split: parse_transforms(transforms.get(split, []), split) for split in ("train", "test")}
+        cap = raw.get("max_categories", DEFAULT_MAX_CATEGORIES)
+        if not isinstance(cap, int) or isinstance(cap, bool) or not MIN_CATEGORIES <= cap <= MAX_CATEGORIES:
+            raise SpecError(
+                f"data.max_categories must be a whole number from {MIN_CATEGORIES} to {MAX_CATEGORIES:,}, "
+                f"not {_describe(cap)}",
+                path="data.max_categories",
+                param="max_categories",
+            )
+        out.max_categories = cap
         return out
 
     def to_dict(self) -> dict[str, Any]:
         out = {"source": self.source, "target": self.target, "features": self.features, "task": self.task}
         if self.transforms is not None:
             out["transforms"] = self.transforms
+        if self.max_categories != DEFAULT_MAX_CATEGORIES:
+            out["max_categories"] = self.max_categories
         return out
 
 

@@ -48,6 +48,11 @@ class Where:
         return f"{self._type} at position {self._index + 1}"
 
     @property
+    def prev_type(self) -> str | None:
+        """The type of the layer that fed this one; None for the model input."""
+        return self._prev[0] if self._prev is not None else None
+
+    @property
     def source(self) -> str:
         if self._prev is None:
             return f"the model input is {fmt_shape(self._shape)}"
@@ -69,7 +74,13 @@ def same_shape(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
 
 def _need_image(shape: Shape, at: Where, what: str = "an image-shaped input") -> tuple[int, int, int]:
     if len(shape) != 3:
-        hint = " Remove the Flatten before it, or move this layer earlier." if len(shape) == 1 else ""
+        hint = ""
+        if len(shape) == 1 and at.prev_type is None:
+            hint = " A table gives one row of numbers per example: use Linear layers, or image data."
+        elif len(shape) == 1 and at.prev_type == "Flatten":
+            hint = " Remove the Flatten before it, or move this layer earlier."
+        elif len(shape) == 1:
+            hint = " Image layers come before the Flatten and the Linear layers: move this layer earlier."
         raise ShapeError(f"{at.layer} needs {what} [channels, height, width], but {at.source}.{hint}")
     return shape  # type: ignore[return-value]
 

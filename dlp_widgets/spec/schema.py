@@ -12,7 +12,19 @@ import pathlib
 from typing import Any
 
 from .catalogue import CATALOGUE
-from .model import LOSSES, MAX_DIM, MAX_LAYERS, OPTIMIZERS, PRECISIONS, SPEC_VERSION, TASKS, TrainingSpec
+from .model import (
+    DEFAULT_MAX_CATEGORIES,
+    LOSSES,
+    MAX_CATEGORIES,
+    MAX_DIM,
+    MAX_LAYERS,
+    MIN_CATEGORIES,
+    OPTIMIZERS,
+    PRECISIONS,
+    SPEC_VERSION,
+    TASKS,
+    TrainingSpec,
+)
 from .params import Param
 from .transforms import TRANSFORMS
 
@@ -145,6 +157,13 @@ def json_schema() -> dict[str, Any]:
                     "target": {"type": ["string", "null"], "minLength": 1},
                     "features": {"type": ["array", "null"], "items": {"type": "string"}, "uniqueItems": True},
                     "task": {"enum": [*TASKS, None]},
+                    "max_categories": {
+                        "type": "integer",
+                        "minimum": MIN_CATEGORIES,
+                        "maximum": MAX_CATEGORIES,
+                        "default": DEFAULT_MAX_CATEGORIES,
+                        "description": "a text feature with at most this many distinct values is one-hot encoded",
+                    },
                     "transforms": {
                         "type": ["object", "null"],
                         "description": "image transforms (torchvision.transforms.v2 names), applied after the implicit ToTensor",

@@ -13,14 +13,14 @@ import anywidget
 import ipywidgets as W
 import numpy as np
 import traitlets
-from bqplot import Axis, Bars, Figure, LinearScale, Lines, OrdinalScale, Pie
+from bqplot import Axis, Bars, Figure, LinearScale, Lines, OrdinalScale
 
-from ..engine.runner import load_run
+from ..engine.runner import clean_name, load_run
 from ..runstore import RunStore, open_store
 from .browser_state import PythonOwnedTraits
+from .charts import PALETTE, integer_ticks, legend_html, panel_layout
 
 STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
 class RunTable(PythonOwnedTraits, anywidget.AnyWidget):
@@ -48,17 +48,17 @@ class RunHistory(W.VBox):
         )
         self.metric.observe(lambda _: self._draw_overlay(), "value")
         x, y = LinearScale(), LinearScale()
-        self.curves = Lines(
-            x=np.zeros((1, 0)), y=np.zeros((1, 0)), scales={"x": x, "y": y}, display_legend=True, labels=[""]
-        )
+        self.curves = Lines(x=np.zeros((1, 0)), y=np.zeros((1, 0)), scales={"x": x, "y": y})
+        self.overlay_x = Axis(scale=x, label="epoch", tick_format="d", tick_values=[1])
         self.overlay = Figure(
             marks=[self.curves],
             title="Selected runs",
-            legend_location="top-right",
-            axes=[Axis(scale=x, label="epoch", tick_format="d"), Axis(scale=y, orientation="vertical")],
-            layout=W.Layout(width="420px", height="280px"),
+            axes=[self.overlay_x, Axis(scale=y, orientation="vertical", tick_format=".3~g")],
+            layout=W.Layout(width="100%", height="280px"),
+            fig_margin={"top": 36, "bottom": 42, "left": 58, "right": 14},
             animation_duration=0,
         )
+        self.overlay_legend = W.HTML()
         dx, dy = OrdinalScale(), LinearScale(min=0)
         self.per_day = Bars(x=[], y=[], scales={"x": dx, "y": dy}, colors=["#1976d2"])
         self.per_day_fig = Figure(
@@ -68,23 +68,21 @@ class RunHistory(W.VBox):
                 Axis(scale=dx, tick_rotate=-45, num_ticks=8),
                 Axis(scale=dy, orientation="vertical", tick_format="d"),
             ],
-            layout=W.Layout(width="420px", height="280px"),
+            layout=W.Layout(width="100%", height="280px"),
+            fig_margin={"top": 36, "bottom": 50, "left": 44, "right": 14},
             animation_duration=0,
         )
-        self.kinds = Pie(
-            sizes=[1],
-            labels=["none"],
-            display_labels="outside",
-            inner_radius=40,
-            radius=80,
-            colors=["#1976d2", "#ff7f0e"],
-        )
+        kx, ky = OrdinalScale(), LinearScale(min=0)
+        self.kinds = Bars(x=["tables", "images"], y=[0, 0], scales={"x": kx, "y": ky}, colors=["#1976d2", "#ff7f0e"])
         self.kinds_fig = Figure(
             marks=[self.kinds],
             title="Runs by data kind",
-            layout=W.Layout(width="280px", height="280px"),
+            axes=[Axis(scale=kx, label="data"), Axis(scale=ky, orientation="vertical", tick_format="d", label="runs")],
+            layout=W.Layout(width="100%", height="280px"),
+            fig_margin={"top": 36, "bottom": 42, "left": 50, "right": 14},
             animation_duration=0,
         )
+        self.kinds_text = W.HTML()
         self.refresh_button = W.Button(description="Refresh", icon="refresh")
         self.refresh_button.on_click(lambda _: self.refresh())
         self.opened = W.VBox()
@@ -94,7 +92,14 @@ class RunHistory(W.VBox):
                 W.HBox([self.refresh_button, self.message]),
                 self.table,
                 W.HBox([self.metric]),
-                W.HBox([self.overlay, self.per_day_fig, self.kinds_fig]),
+                W.Box(
+                    [
+                        W.VBox([self.overlay, self.overlay_legend], layout=panel_layout()),
+                        W.VBox([self.per_day_fig], layout=panel_layout()),
+                        W.VBox([self.kinds_fig, self.kinds_text], layout=panel_layout()),
+                    ],
+                    layout=W.Layout(flex_flow="row wrap", width="100%"),
+                ),
                 self.opened,
             ]
         )
@@ -141,7 +146,7 @@ class RunHistory(W.VBox):
     def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:
         if (
             not isinstance(content, dict)
-            or content.get("action") not in ("open", "delete")
+            or content.get("action") not in ("open", "delete", "rename")
             or not isinstance(content.get("id"), str)
         ):
             return  # untrusted input: anything else is ignored
@@ -149,7 +154,15 @@ class RunHistory(W.VBox):
         if run_id not in self._rows:
             self.message.value = "that run no longer exists"
             return
-        if content["action"] == "delete":
+        if content["action"] == "rename":
+            try:
+                self.store.rename(run_id, clean_name(content.get("name")))
+            except ValueError as exc:
+                self.message.value = html.escape(str(exc))
+            else:
+                self.message.value = f"renamed {html.escape(run_id)}"
+            self.refresh()
+        elif content["action"] == "delete":
             try:
                 self.store.delete_run(run_id)
             except ValueError as exc:
@@ -161,7 +174,7 @@ class RunHistory(W.VBox):
             from .playground import Playground
 
             run = load_run(run_id, self.store)
-            self.opened.children = [W.HTML(f"<b>Opened {run.id}</b>"), Playground(spec=run.spec)]
+            self.opened.children = [W.HTML(f"<b>Opened {html.escape(run.name)}</b>"), Playground.from_run(run)]
 
     def _draw_overlay(self) -> None:
         chosen = self._selected()
@@ -180,15 +193,20 @@ class RunHistory(W.VBox):
                     [e.get(key, np.nan) for e in epochs],
                 )
             )
-        with self.curves.hold_sync():
+        with self.overlay.hold_sync(), self.curves.hold_sync():
             if not series:
-                self.curves.x, self.curves.y, self.curves.labels = np.zeros((1, 0)), np.zeros((1, 0)), [""]
+                self.curves.x, self.curves.y = np.zeros((1, 0)), np.zeros((1, 0))
+                self.overlay_x.tick_values = [1]
+                self.overlay_legend.value = "<i style='opacity:.7'>tick runs in the table to compare their curves</i>"
                 return
             width = max(len(x) for _, x, _ in series)
             self.curves.x = np.array([x + [np.nan] * (width - len(x)) for _, x, _ in series], dtype=float)
             self.curves.y = np.array([y + [np.nan] * (width - len(y)) for _, _, y in series], dtype=float)
+            colours = [PALETTE[i % len(PALETTE)] for i in range(len(series))]
+            self.curves.colors = colours
             self.curves.labels = [name for name, _, _ in series]
-            self.curves.colors = [PALETTE[i % len(PALETTE)] for i in range(len(series))]
+            self.overlay_x.tick_values = integer_ticks(width)
+        self.overlay_legend.value = legend_html([(name, c) for (name, _, _), c in zip(series, colours, strict=True)])
 
     def _draw_dashboard(self, runs: list[dict[str, Any]]) -> None:
         today = dt.date.today()
@@ -204,6 +222,5 @@ class RunHistory(W.VBox):
             self.per_day.x = [d.strftime("%m-%d") for d in days]
             self.per_day.y = [counts[d] for d in days]
         with self.kinds.hold_sync():
-            shown = {k: v for k, v in kinds.items() if v} or {"no runs": 1}
-            self.kinds.sizes = list(shown.values())
-            self.kinds.labels = [f"{k} ({v})" for k, v in shown.items()] if runs else ["no runs"]
+            self.kinds.y = [kinds["tabular"], kinds["image"]]
+        self.kinds_text.value = f"{kinds['tabular']:,} on tables, {kinds['image']:,} on images"

@@ -4,107 +4,58 @@ train — ending in a live dashboard. It edits a spec; the engine runs it."""
 from __future__ import annotations
 
 import html
+import warnings
 from typing import Any
 
 import ipywidgets as W
 import pandas as pd
 
-from ..data import BUILTINS, DataError, summarize
-from ..data.images import TORCHVISION_SETS
+from ..data import DataError
 from ..spec import LOSSES, OPTIMIZERS, Spec, SpecError, TrainingSpec
 from ..spec.defaults import default_model
 from .builder import LayerBuilder
-from .transforms import TransformList
+from .data_step import BUILTIN_CHOICES, DataStep
 
-BUILTIN_CHOICES = (
-    [(f"{name} — {b.description}", f"builtin:{name}") for name, b in BUILTINS.items()]
-    + [("digits as 8×8 images", "builtin:digits_images")]
-    + [(f"{name} (images, downloaded once)", f"builtin:{name}") for name in TORCHVISION_SETS]
-)
-
-
-def _table(frame_records: list[dict[str, Any]], limit: int = 5) -> str:
-    if not frame_records:
-        return ""
-    cols = list(frame_records[0])
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(r.get(c)))}</td>" for c in cols) + "</tr>"
-        for r in frame_records[:limit]
-    )
-    return f"<table class='dlp-preview'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+__all__ = ["BUILTIN_CHOICES", "Playground"]
+ERROR_STYLE = "color:var(--jp-error-color1,#d32f2f)"
 
 
 class Playground(W.VBox):
     """Pick data, set parameters, build the model, review, train.
 
-    ``Playground()`` starts on a built-in set; ``Playground(df)`` on your DataFrame.
+    ``Playground()`` starts on a built-in set; ``Playground(df)`` on your DataFrame;
+    ``Playground.from_run(run)`` reopens a run as it was (its upload included).
     """
 
     def __init__(
         self, data: pd.DataFrame | str | None = None, *, target: str | None = None, spec: Spec | dict | None = None
     ) -> None:
-        self._frame: pd.DataFrame | None = data if isinstance(data, pd.DataFrame) else None
-        self._upload: bytes | None = None
-        self._upload_name = ""
-        self._summary: dict[str, Any] | None = None
-        self._fit_ok = True  # the model fits the data (set by the review)
+        self._fit_problem = ""  # why the model does not fit the data ("" when it does)
+        self._settings_problem = ""  # a training setting the spec refuses
         self.run = None
         self.dashboard = None
 
         # -- 1. data
-        kinds = (["DataFrame"] if self._frame is not None else []) + ["Built-in", "Upload", "URL"]
-        self.source_kind = W.ToggleButtons(options=kinds, value=kinds[0], description="Data")
-        self.builtin = W.Dropdown(
-            options=BUILTIN_CHOICES, value="builtin:iris", description="Built-in", layout=W.Layout(width="560px")
-        )
-        self.upload = W.FileUpload(accept=".csv,.tsv,.txt,.zip", multiple=False, description="CSV or zip")
-        self.url = W.Text(placeholder="https://…/data.csv", description="URL", layout=W.Layout(width="560px"))
-        self.url_load = W.Button(description="Load")
-        self.target = W.Dropdown(description="Target", options=[])
-        self.features = W.SelectMultiple(description="Features", options=[], rows=6)
-        self.task = W.ToggleButtons(
-            options=[("auto", None), ("classification", "classification"), ("regression", "regression")],
-            description="Task",
-        )
-        self.data_message = W.HTML()
-        self.preview = W.HTML()
-        self.columns_view = W.HTML()
-        self.train_transforms = TransformList("train")
-        self.test_transforms = TransformList("test")
-        self.transforms_box = W.HBox([self.train_transforms, self.test_transforms], layout=W.Layout(display="none"))
-        data_step = W.VBox(
-            [
-                self.source_kind,
-                self.builtin,
-                W.HBox([self.upload]),
-                W.HBox([self.url, self.url_load]),
-                self.target,
-                self.features,
-                self.task,
-                self.data_message,
-                self.preview,
-                self.columns_view,
-                self.transforms_box,
-            ]
-        )
+        self.data = DataStep(data if isinstance(data, pd.DataFrame) else None, on_change=self._on_data)
 
-        # -- 2. parameters
+        # -- 2. parameters: typed values are checked by the spec, never clamped in silence
         fields = TrainingSpec.fields()
         self.loss = W.Dropdown(description="Loss")
         self.optimizer = W.Dropdown(description="Optimizer", options=list(OPTIMIZERS), value="Adam")
-        self.lr = W.BoundedFloatText(description="Learning rate", value=fields["lr"][1], min=1e-7, max=10.0, step=0.001)
-        self.epochs = W.BoundedIntText(description="Epochs", value=fields["epochs"][1], min=1, max=100_000)
-        self.batch_size = W.BoundedIntText(
-            description="Batch size", value=fields["batch_size"][1], min=1, max=1_000_000
+        self.lr = W.FloatText(description="Learning rate", value=fields["lr"][1], step=0.001)
+        self.epochs = W.IntText(description="Epochs", value=fields["epochs"][1])
+        self.batch_size = W.IntText(description="Batch size", value=fields["batch_size"][1])
+        lo, hi = fields["test_size"][2], fields["test_size"][3]
+        self.test_size = W.FloatSlider(
+            description="Test split", value=fields["test_size"][1], min=lo, max=hi, step=0.01, readout_format=".2f"
         )
-        self.test_size = W.FloatSlider(description="Test split", value=0.2, min=0.05, max=0.5, step=0.05)
         self.shuffle = W.Checkbox(description="Shuffle", value=True)
-        self.seed = W.BoundedIntText(description="Seed", value=0, min=0, max=2**32 - 1)
+        self.seed = W.IntText(description="Seed", value=fields["seed"][1])
         self.device = W.Dropdown(
             description="Device", options=["auto", "cpu"] + (["cuda"] if self._cuda() else []), value="auto"
         )
         self.device_note = W.HTML()
+        self.settings_message = W.HTML()
         # every training setting, in the order shown; each change refreshes the review
         self._settings = (
             self.loss,
@@ -120,12 +71,18 @@ class Playground(W.VBox):
         for w in self._settings:
             if w is not self.shuffle:
                 w.style.description_width = "110px"
-        params_step = W.VBox([*self._settings[:-1], W.HBox([self.device, self.device_note])])
+        params_step = W.VBox([*self._settings[:-1], W.HBox([self.device, self.device_note]), self.settings_message])
 
         # -- 3. model
         self.builder = LayerBuilder(input_shape=[4])
         model_step = W.VBox(
-            [W.HTML("Drag layers from the palette into the model, or focus the palette and press Enter."), self.builder]
+            [
+                W.HTML(
+                    "Drag layers from the palette into the model, or focus the palette and press Enter. "
+                    "<i>Clear</i> empties the model."
+                ),
+                self.builder,
+            ]
         )
 
         # -- 4. review
@@ -133,33 +90,56 @@ class Playground(W.VBox):
         self.train_button = W.Button(description="Train", button_style="success", icon="play")
         self.train_button.add_class("dlp-train")
         self.train_button.on_click(lambda _: self.train())
+        self.train_reason = W.HTML()
+        self.train_reason.add_class("dlp-train-reason")
         self.output = W.VBox()
         review_step = W.VBox([self.review])
 
-        self.steps = W.Tab(children=[data_step, params_step, model_step, review_step])
+        self.steps = W.Tab(children=[self.data, params_step, model_step, review_step])
         for i, title in enumerate(["1 · Data", "2 · Parameters", "3 · Model", "4 · Review"]):
             self.steps.set_title(i, title)
-        super().__init__([self.steps, W.HBox([self.train_button]), self.output])
+        super().__init__(
+            [
+                self.steps,
+                W.HBox([self.train_button, self.train_reason], layout=W.Layout(align_items="center")),
+                self.output,
+            ]
+        )
         self.add_class("dlp-playground")
 
-        self.source_kind.observe(self._on_source, "value")
-        self.builtin.observe(self._on_source, "value")
-        self.upload.observe(self._on_upload, "value")
-        self.url_load.on_click(lambda _: self._on_source())
-        self.target.observe(self._on_target, "value")
-        self.features.observe(lambda _: self._refresh_review(), "value")
-        self.task.observe(lambda _: self._on_features(), "value")  # keeps the features picked
         self.steps.observe(lambda _: self._refresh_review(), "selected_index")
         for w in self._settings:
             w.observe(lambda _: self._refresh_review(), "value")
         self.builder.observe(lambda _: self._refresh_review(), "report")
-        self.train_transforms.observe(self._on_transforms, "items")
-        self.test_transforms.observe(self._on_transforms, "items")
-        self._on_source()
-        if target is not None and target in self.target.options:
-            self.target.value = target
+        self.data.train_transforms.observe(self._on_transforms, "items")
+        self.data.test_transforms.observe(self._on_transforms, "items")
+        self.data.reload()
+        if target is not None and target in self.data.target.options:
+            self.data.target.value = target
         if spec is not None:
             self.spec = spec
+
+    @classmethod
+    def from_run(cls, run: Any, data: pd.DataFrame | None = None) -> Playground:
+        """A Playground showing ``run`` as it was trained: its spec, and its data — the
+        uploaded file kept with the run, or ``data`` for a run trained on a DataFrame
+        (without it, the Playground says which table to pass)."""
+        from ..engine.run_data import describe_dataframe
+
+        record = run.data_record or {}
+        playground = cls(data if isinstance(data, pd.DataFrame) else None)
+        upload = run.stored_data()
+        if upload is not None:
+            playground.data.set_upload(*upload)
+        elif record.get("kind") == "dataframe" and data is None:
+            playground.data.show_absent(
+                f"run {run.name!r} trained on {describe_dataframe(record)}, passed from Python, which is not "
+                "here: pass it, dlp.Playground.from_run(run, data=df)"
+            )
+        elif record.get("kind") == "upload":
+            playground.data.show_absent(f"the file {record.get('name')} this run trained on is missing from its folder")
+        playground.spec = run.spec
+        return playground
 
     @staticmethod
     def _cuda() -> bool:
@@ -170,194 +150,51 @@ class Playground(W.VBox):
         except ImportError:
             return False
 
-    # -- the data step
+    # -- the data
 
-    def _source(self) -> Any:
-        kind = self.source_kind.value
-        if kind == "DataFrame":
-            return self._frame
-        if kind == "Upload":
-            return self._upload
-        if kind == "URL":
-            return self.url.value.strip() or None
-        return self.builtin.value
-
-    def _source_string(self) -> str | None:
-        kind = self.source_kind.value
-        if kind == "Built-in":
-            return self.builtin.value
-        if kind == "URL":
-            return self.url.value.strip() or None
-        return None
-
-    def _on_upload(self, change: dict[str, Any]) -> None:
-        files = change["new"]
-        if files:
-            item = files[0] if isinstance(files, (list, tuple)) else next(iter(files.values()))
-            self._upload = bytes(item["content"])
-            self._upload_name = item.get("name", "upload")
-            self.source_kind.value = "Upload"
-            self._on_source()
-
-    def _on_source(self, *_: Any) -> None:
-        self.builtin.layout.display = None if self.source_kind.value == "Built-in" else "none"
-        source = self._source()
-        if source is None:
-            self.data_message.value = "<i>Choose the data.</i>"
-            return
-        try:
-            summary = summarize(source)
-        except Exception as exc:  # noqa: BLE001 - whatever the source, the widget must show it, not raise
-            self._show_data_error(exc)
-            return
-        self._summary = summary
-        if summary["kind"] == "tabular":
-            self.transforms_box.layout.display = "none"
-            columns = [c["name"] for c in summary["columns"]]
-            default_target = summary.get("target") or summary.get("suggested_target") or columns[-1]
-            self.target.unobserve(self._on_target, "value")
-            self.target.options = columns
-            self.target.value = default_target
-            self.target.observe(self._on_target, "value")
-            self.target.disabled = False
-            self._on_target()
-        else:
-            self.target.options, self.features.options = [], []
-            self.target.disabled = True
-            self.preview.value = "".join(
-                f"<figure style='display:inline-block;margin:4px'><img src='{e['png']}' width=48><figcaption>{html.escape(e['label'])}</figcaption></figure>"
-                for e in summary["examples"]
-            )
-            self.columns_view.value = (
-                f"{summary['rows']:,} images · classes {', '.join(map(html.escape, summary['classes']))} · "
-                f"image {summary['image_shape']} → model input {summary['input_shape']}"
-            )
-            self.transforms_box.layout.display = None
-            for box in (self.train_transforms, self.test_transforms):
-                box.set_image_shape(summary["image_shape"])
-            self._data_ready(summary)
-
-    def transforms(self) -> dict[str, list[dict[str, Any]]] | None:
-        """The validated train and test transform lists (None for tables)."""
-        if self.transforms_box.layout.display == "none":
-            return None
-        return {"train": self.train_transforms.value, "test": self.test_transforms.value}
-
-    def _on_transforms(self, *_: Any) -> None:
-        image_data = bool(self._summary) and self._summary.get("kind") == "image"
-        if self.train_transforms.error or self.test_transforms.error or not image_data:
+    def _on_data(self) -> None:
+        summary = self.data.summary
+        if summary is None:
             self._refresh_review()
             return
-        from ..spec.transforms import transformed_shape
-
-        shape = transformed_shape(self.test_transforms.value, tuple(self._summary["image_shape"]), "test")
-        self._summary["input_shape"] = list(shape)
-        if _shape(self.builder.input_shape) != list(shape):
-            self.builder.input_shape = list(shape)  # the model keeps its layers; shapes update in place
-        self._refresh_review()
-
-    def _on_target(self, *_: Any) -> None:
-        source = self._source()
-        target = self.target.value
-        if source is None or target is None or not self._summary or "columns" not in self._summary:
-            return
-        others = [c for c in self.target.options if c != target]
-        self.features.unobserve_all("value")
-        usable = [
-            c["name"]
-            for c in self._summary["columns"]
-            if c["name"] != target and c["kind"] in ("numeric", "categorical", "boolean")
-        ]
-        self.features.options = others
-        self.features.value = tuple(c for c in others if c in usable)
-        self.features.observe(lambda _: self._on_features(), "value")
-        self._on_features()
-
-    def _on_features(self) -> None:
-        if self._source() is None or self.target.value is None or self.target.disabled:
-            return
-        try:
-            summary = summarize(
-                self._source(),
-                target=self.target.value,
-                features=list(self.features.value) or None,
-                task=self.task.value,
-            )
-        except Exception as exc:  # noqa: BLE001 - shown in the widget, never a traceback in the cell
-            self._show_data_error(exc)
-            return
-        self._summary = summary
-        self.preview.value = _table(summary["examples"])
-        rows = "".join(
-            f"<tr><td>{html.escape(c['name'])}</td><td>{c['kind']}</td><td>{c['missing']}</td><td>{c['distinct']}</td>"
-            f"<td>{c['role']}</td><td>{html.escape(c.get('problem', ''))}</td></tr>"
-            for c in summary["columns"]
-        )
-        balance = summary.get("class_balance")
-        balance_text = (
-            ("<br>Classes: " + ", ".join(f"{html.escape(k)} ({v})" for k, v in balance.items())) if balance else ""
-        )
-        self.columns_view.value = (
-            f"<b>{summary['rows']:,} rows</b>, task <b>{summary['task']}</b>{balance_text}"
-            "<table class='dlp-columns'><tr><th>column</th><th>kind</th><th>missing</th><th>distinct</th>"
-            f"<th>role</th><th></th></tr>{rows}</table>"
-        )
-        self._data_ready(summary)
-
-    def _show_data_error(self, exc: Exception) -> None:
-        """Say what is wrong and forget the previous data: nothing stale stays on screen
-        (its columns, preview, a Train button that would train on it)."""
-        message = exc.message if isinstance(exc, DataError) else f"could not read the data: {type(exc).__name__}: {exc}"
-        self.data_message.value = (
-            f"<div class='dlp-data-error' style='color:var(--jp-error-color1,#d32f2f)'>✖ {html.escape(message)}</div>"
-        )
-        self._summary = None
-        self.target.unobserve(self._on_target, "value")
-        self.features.unobserve_all("value")
-        self.target.options, self.features.options = [], []
-        self.target.observe(self._on_target, "value")
-        self.preview.value = self.columns_view.value = ""
-        self.transforms_box.layout.display = "none"
-        self._update_train_button()
-
-    @property
-    def running(self) -> bool:
-        return self.run is not None and not self.run.done
-
-    def _update_train_button(self) -> None:
-        self.train_button.disabled = self._summary is None or not self._fit_ok or self.running
-
-    def _data_ready(self, summary: dict[str, Any]) -> None:
-        warnings = "".join(f"<div>⚠ {html.escape(w)}</div>" for w in summary.get("warnings", []))
-        self.data_message.value = warnings
         task = summary.get("task", "classification")
         losses = [name for name, t in LOSSES.items() if t == task]
-        self.loss.options = losses
-        self.loss.value = losses[0]
+        if list(self.loss.options) != losses:
+            self.loss.options = losses
+            self.loss.value = losses[0]
         n_outputs = len(summary["classes"]) if task == "classification" and summary.get("classes") else 1
         shape = summary["input_shape"]
         current = self.builder.report
         if _shape(self.builder.input_shape) != list(shape) or current.get("output_shape") != [n_outputs]:
             self.builder.spec = default_model(shape, n_outputs)  # a model that fits the data, ready to edit
         self._refresh_review()
-        self._update_train_button()
+
+    def _on_transforms(self, *_: Any) -> None:
+        summary = self.data.summary
+        image_data = bool(summary) and summary.get("kind") == "image"
+        if self.data.train_transforms.error or self.data.test_transforms.error or not image_data:
+            self._refresh_review()
+            return
+        from ..spec.transforms import transformed_shape
+
+        shape = transformed_shape(self.data.test_transforms.value, tuple(summary["image_shape"]), "test")
+        summary["input_shape"] = list(shape)
+        if _shape(self.builder.input_shape) != list(shape):
+            self.builder.input_shape = list(shape)  # the model keeps its layers; shapes update in place
+        self._refresh_review()
+
+    def transforms(self) -> dict[str, list[dict[str, Any]]] | None:
+        return self.data.transforms()
 
     # -- the spec
 
     @property
     def spec(self) -> Spec:
         """The spec the Playground describes (raises SpecError while the model is invalid)."""
-        data: dict[str, Any] = {"source": self._source_string(), "task": self.task.value}
-        transforms = self.transforms()
-        if transforms is not None:
-            data["transforms"] = transforms
-        if self._summary and self._summary.get("kind") == "tabular":
-            data["target"] = self.target.value
-            data["features"] = list(self.features.value) or None
         return Spec.from_dict(
             {
                 "model": self.builder.spec.to_dict(),
-                "data": data,
+                "data": self.data.data_dict(),
                 "training": {
                     "loss": self.loss.value,
                     "optimizer": self.optimizer.value,
@@ -373,28 +210,11 @@ class Playground(W.VBox):
         )
 
     @spec.setter
-    def spec(self, value: Spec | dict[str, Any]) -> None:
-        spec = value if isinstance(value, Spec) else Spec.from_dict(value)
-        source = spec.data.source
-        if source == "builtin:digits" and len(spec.model.input_shape) == 3:
-            source = "builtin:digits_images"  # runs saved before the image choice had its own name
-        if source and source in dict((v, k) for k, v in BUILTIN_CHOICES):
-            self.source_kind.value = "Built-in"
-            self.builtin.value = source
-        elif source:
-            self.source_kind.value = "URL"
-            self.url.value = source
-            self._on_source()
-        d = spec.data
-        if d.task in (None, "classification", "regression"):
-            self.task.value = d.task
-        if d.target and d.target in self.target.options:
-            self.target.value = d.target
-        if d.features:
-            self.features.value = tuple(f for f in d.features if f in self.features.options)
-        if d.transforms:
-            self.train_transforms.items = list(d.transforms.get("train", []))
-            self.test_transforms.items = list(d.transforms.get("test", []))
+    def spec(self, value: Any) -> None:
+        from ..spec.io import load_spec
+
+        spec = load_spec(value, check_shapes=False)
+        self.data.apply(spec.data, image_model=len(spec.model.input_shape) == 3)
         t = spec.training
         if t.loss in self.loss.options:
             self.loss.value = t.loss
@@ -412,49 +232,72 @@ class Playground(W.VBox):
     # -- review and train
 
     def _refresh_review(self) -> None:
+        summary = self.data.summary
         try:
             spec = self.spec
         except SpecError as exc:
-            self.review.value = f"<div style='color:var(--jp-error-color1,#d32f2f)'>✖ {html.escape(exc.message)}</div>"
+            self._fit_problem = ""
+            self._settings_problem = exc.message
+            self.settings_message.value = (
+                f"<div class='dlp-settings-error' style='{ERROR_STYLE}'>✖ {html.escape(exc.message)}</div>"
+                if (exc.path or "").startswith("training")
+                else ""
+            )
+            self.review.value = f"<div style='{ERROR_STYLE}'>✖ {html.escape(exc.message)}</div>"
+            self._update_train_button()
             return
+        self._settings_problem = ""
+        self.settings_message.value = ""
         problems = self._fit_problems(spec)
         t = spec.training
         report = self.builder.report
-        items = [
-            ("Data", html.escape(str(spec.data.source or self._upload_name or "DataFrame"))),
-            ("Target", html.escape(str(spec.data.target))),
-            ("Task", html.escape(str(self._summary.get("task") if self._summary else ""))),
+        items = [("Data", html.escape(str(spec.data.source or self.data.upload_name or "DataFrame")))]
+        if self.data.is_tabular:
+            features = spec.data.features or []
+            items += [
+                ("Target", html.escape(str(spec.data.target))),
+                (
+                    "Features",
+                    f"{len(features)}: " + html.escape(", ".join(features[:12]) + ("…" if len(features) > 12 else "")),
+                ),
+            ]
+        elif summary:
+            items.append(("Classes", html.escape(", ".join(summary.get("classes", [])[:20]))))
+        items += [
+            ("Task", html.escape(str(summary.get("task") if summary else ""))),
             (
                 "Model",
-                f"{len(spec.model.layers)} layers, {report.get('total_params', 0):,} trainable parameters, output {report.get('output_shape')}",
+                f"{len(spec.model.layers)} layers, {report.get('total_params', 0):,} trainable parameters, "
+                f"output {report.get('output_shape')}",
             ),
             (
                 "Training",
-                f"{t.loss}, {t.optimizer} lr {t.lr:g}, {t.epochs} epochs, batch {t.batch_size}, test split {t.test_size:g}, seed {t.seed}",
+                f"{t.loss}, {t.optimizer} lr {t.lr:g}, {t.epochs} epochs, batch {t.batch_size}, "
+                f"test split {t.test_size:g}, seed {t.seed}",
             ),
             ("Device", html.escape(self._device_name(t.device))),
         ]
         rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td>{v}</td></tr>" for k, v in items)
         self.review.value = f"<table class='dlp-review'>{rows}</table>" + problems
+        self._update_train_button()
 
     def _fit_problems(self, spec: Spec) -> str:
         from ..engine.objective import check_fit
         from ..spec import infer
 
-        if not self._summary:
+        summary = self.data.summary
+        self._fit_problem = ""
+        if not summary:
             return ""
-        task = self._summary.get("task", "classification")
-        classes = self._summary.get("classes")
+        task = summary.get("task", "classification")
+        classes = summary.get("classes")
         try:
             warnings = check_fit(
-                spec, infer(spec.model), task, len(classes) if classes else None, self._summary["input_shape"]
+                spec, infer(spec.model), task, len(classes) if classes else None, summary["input_shape"]
             )
         except SpecError as exc:
-            self._fit_ok = False
-            self._update_train_button()
-            return f"<div class='dlp-review-error' style='color:var(--jp-error-color1,#d32f2f)'>✖ {html.escape(exc.message)}</div>"
-        self._fit_ok = True
-        self._update_train_button()
+            self._fit_problem = exc.message
+            return f"<div class='dlp-review-error' style='{ERROR_STYLE}'>✖ {html.escape(exc.message)}</div>"
         return "".join(f"<div class='dlp-review-warning'>⚠ {html.escape(w)}</div>" for w in warnings)
 
     def _device_name(self, requested: str) -> str:
@@ -465,34 +308,59 @@ class Playground(W.VBox):
         except SpecError as exc:
             return exc.message
 
+    @property
+    def running(self) -> bool:
+        return self.run is not None and not self.run.done
+
+    def train_blocked(self) -> str:
+        """Why Train cannot start now ("" when it can): shown beside the button on every step."""
+        if self.running:
+            return "a run is training: stop it or let it finish"
+        if self.data.summary is None:
+            return f"data: {self.data.problem}"
+        if not self.builder.ok:
+            error = self.builder.error or {}
+            return f"model: {error.get('message', 'the model is not valid')}"
+        if self._settings_problem:
+            return self._settings_problem
+        if self._fit_problem:
+            return self._fit_problem
+        return ""
+
+    def _update_train_button(self) -> None:
+        reason = self.train_blocked()
+        self.train_button.disabled = bool(reason)
+        self.train_reason.value = (
+            f"<span class='dlp-train-blocked' style='{ERROR_STYLE};margin-left:8px'>{html.escape(reason)}</span>"
+            if reason
+            else ""
+        )
+
     def train(self) -> Any:
         """Start training in the background and show its dashboard below."""
         from ..engine import runner
         from .dashboard import TrainingDashboard
 
-        if self.running:
-            self.review.value = (
-                "<div class='dlp-review-error'>✖ a run is still going: stop it (or let it finish) first</div>"
-            )
-            return None
-        if self._summary is None:
-            self.steps.selected_index = 0
+        reason = self.train_blocked()
+        if reason:
+            self._update_train_button()
             return None
         try:
             spec = self.spec
         except SpecError as exc:
-            self.review.value = f"<div style='color:var(--jp-error-color1,#d32f2f)'>✖ {html.escape(exc.message)}</div>"
+            self.review.value = f"<div style='{ERROR_STYLE}'>✖ {html.escape(exc.message)}</div>"
             self.steps.selected_index = 3
             return None
-        data = self._source() if self.source_kind.value in ("DataFrame", "Upload") else None
         board = TrainingDashboard()
         self.output.children = [board]
         try:
-            run = runner.start(spec, data, subscribe=board.on_event)
+            with warnings.catch_warnings():  # the dashboard shows them, where the run is
+                warnings.simplefilter("ignore", runner.DLPWarning)
+                run = runner.start(
+                    spec, self.data.passed_data, subscribe=board.on_event, data_name=self.data.upload_name or None
+                )
         except (SpecError, DataError) as exc:
-            board.message.value = (
-                f"<div style='color:var(--jp-error-color1,#d32f2f)'>✖ {html.escape(exc.message)}</div>"
-            )
+            board.message.value = f"<div style='{ERROR_STYLE}'>✖ {html.escape(exc.message)}</div>"
             return None
         board.attach_header(run)
         self.run, self.dashboard = run, board

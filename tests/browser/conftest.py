@@ -138,6 +138,18 @@ def screenshot(page, name: str, element: str | None = None) -> pathlib.Path:
     return path
 
 
+def tall_screenshot(page, name: str, element: str, height: int = 2600) -> pathlib.Path:
+    """A picture of one element whole: JupyterLab scrolls its notebook inside the window, so
+    the window is made tall for the picture, then put back."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": height})
+    try:
+        page.wait_for_timeout(500)  # charts redraw for the new size
+        return screenshot(page, name, element)
+    finally:
+        page.set_viewport_size(size)
+
+
 # ---------------------------------------------------------------- real Jupyter servers
 
 
@@ -217,8 +229,9 @@ class JupyterServer:
         return name
 
     def open(self, page, name: str) -> None:
-        path = f"/lab/tree/{name}" if self.flavor == "lab" else f"/notebooks/{name}"
-        page.goto(f"{self.base}{path}?token={self.token}")
+        # ?reset: a workspace with only this notebook open (not the previous test's too)
+        path = f"/lab/tree/{name}?reset&" if self.flavor == "lab" else f"/notebooks/{name}?"
+        page.goto(f"{self.base}{path}token={self.token}")
         page.wait_for_selector(".jp-Toolbar-kernelName:has-text('Python')", timeout=90_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], .jp-Notebook", timeout=60_000)
 

@@ -203,3 +203,32 @@ def test_doc_panel_shows_the_wiki_page(harness):
     )
     screenshot(page, "builder-static-docs")
     assert page.js_errors == []
+
+
+def test_every_palette_layer_shows_and_the_filter_narrows_them(harness):
+    page = open_builder(harness, [{"type": "Linear", "params": {"out_features": 3}}])
+    box = page.locator(".dlp-palette-box").bounding_box()
+    last = page.locator(".dlp-palette-item").last.bounding_box()
+    assert last["y"] + last["height"] <= box["y"] + box["height"] + 1  # no inner scroll box hides any
+    page.locator(".dlp-palette-filter").fill("pool")
+    shown = [n for n in page.locator(".dlp-palette-item:visible").all_inner_texts()]
+    assert shown == ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+    assert page.locator(".dlp-palette-group:visible").all_inner_texts() in (["POOLING"], ["Pooling"])
+    page.locator(".dlp-palette-filter").fill("relu")
+    page.locator(".dlp-palette-filter").press("Enter")  # adds the first match
+    assert python_answers(page)[-1]["type"] == "ReLU"
+    page.locator(".dlp-palette-filter").press("Escape")
+    assert page.locator(".dlp-palette-item:visible").count() == len(palette())
+    assert page.js_errors == []
+
+
+def test_clear_empties_the_model_and_undo_brings_it_back(harness):
+    layers = [{"type": "Linear", "params": {"out_features": 8}}, {"type": "ReLU"}, {"type": "Linear"}]
+    page = open_builder(harness, layers)
+    page.locator(".dlp-clear").click()
+    assert python_answers(page) == []
+    assert "Cleared the model: 3 layers removed" in page.locator(".dlp-live").inner_text()
+    assert page.locator(".dlp-clear").is_disabled()
+    page.locator(".dlp-undo").click()
+    assert python_answers(page) == layers
+    assert page.js_errors == []

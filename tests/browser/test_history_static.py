@@ -47,7 +47,7 @@ ROWS = [
 
 
 def names(page):
-    return page.locator(".dlp-history-row .dlp-col-name").all_inner_texts()
+    return page.locator(".dlp-history-row .dlp-history-name").evaluate_all("boxes => boxes.map(b => b.value)")
 
 
 def test_sort_select_open_delete(harness):
@@ -88,4 +88,19 @@ def test_keyboard_user_keeps_their_place_when_the_table_redraws(harness):
     assert page.evaluate("document.activeElement.closest('tr').dataset.runId") == "r2"
     page.keyboard.press("Space")
     assert page.evaluate("window.__model._state.selected") == []
+    assert page.js_errors == []
+
+
+def test_a_run_is_renamed_in_place(harness):
+    page = harness("history", {"rows": ROWS, "selected": []})
+    box = page.locator("[data-run-id=r2] .dlp-history-name")
+    box.fill("my digits CNN")
+    box.press("Enter")
+    assert page.evaluate("window.__model._log.sent") == [{"action": "rename", "id": "r2", "name": "my digits CNN"}]
+    other = page.locator("[data-run-id=r1] .dlp-history-name")
+    other.fill("   ")
+    other.press("Enter")  # an empty name is not sent; the old one comes back
+    assert other.input_value() == "small mlp" and len(page.evaluate("window.__model._log.sent")) == 1
+    page.locator("[data-run-id=r3] .dlp-history-name").focus()
+    page.keyboard.press("x")  # typing in the table never reaches notebook shortcuts (stopped here)
     assert page.js_errors == []

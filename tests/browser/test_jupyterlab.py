@@ -6,7 +6,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from conftest import real_errors, screenshot
+from conftest import real_errors, screenshot, tall_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +35,12 @@ def set_number(page, label, value):
     box.press("Enter")
 
 
+def palette_item(page, name):
+    """A palette entry, found as a person finds it in the long palette: by the filter box."""
+    page.locator(".dlp-builder .dlp-palette-filter").fill(name)
+    return page.locator(f".dlp-builder [data-layer-type={name}]")
+
+
 def layer_types(page):
     return page.locator(".dlp-playground .dlp-model .dlp-layer .dlp-layer-type").all_inner_texts()
 
@@ -45,25 +51,23 @@ def test_playground_in_jupyterlab(lab, page):
     lab.run_all(page)
     page.wait_for_selector(".dlp-playground", timeout=120_000)
     page.wait_for_selector(".dlp-playground .dlp-preview")  # the data step shows Iris
-    screenshot(page, "lab-playground-data", ".dlp-playground")
+    tall_screenshot(page, "lab-playground-data", ".dlp-playground")
 
     # -- the model step: the default model fits Iris; drag three layers in and reorder one
     open_tab(page, "3 · Model")
     page.wait_for_selector(".dlp-builder .dlp-layer")
     assert layer_types(page) == ["Linear", "ReLU", "Linear"]
     model = page.locator(".dlp-builder .dlp-model")
-    page.locator(".dlp-builder [data-layer-type=Dropout]").drag_to(
+    palette_item(page, "Dropout").drag_to(
         page.locator(".dlp-builder [data-layer-index='2']"), target_position={"x": 30, "y": 2}
     )
     page.wait_for_function("document.querySelectorAll('.dlp-builder .dlp-layer').length === 4")
-    page.locator(".dlp-builder [data-layer-type=BatchNorm1d]").drag_to(
+    palette_item(page, "BatchNorm1d").drag_to(
         page.locator(".dlp-builder [data-layer-index='1']"), target_position={"x": 30, "y": 2}
     )
     page.wait_for_function("document.querySelectorAll('.dlp-builder .dlp-layer').length === 5")
     box = model.bounding_box()
-    page.locator(".dlp-builder [data-layer-type=GELU]").drag_to(
-        model, target_position={"x": 30, "y": box["height"] - 4}
-    )  # at the end
+    palette_item(page, "GELU").drag_to(model, target_position={"x": 30, "y": box["height"] - 4})  # at the end
     page.wait_for_function("document.querySelectorAll('.dlp-builder .dlp-layer').length === 6")
     # the output shape of a new layer comes from Python's shape inference
     page.wait_for_function(
@@ -90,7 +94,7 @@ def test_playground_in_jupyterlab(lab, page):
     # 4·64+64 (Linear) + 2·64 (BatchNorm1d) + 64·3+3 (Linear) = 643
     page.wait_for_function("document.querySelector('.dlp-builder .dlp-total').textContent.includes(': 643')")
     print(f"edit round trip browser → Python → browser: {round_trip_ms:.0f} ms")
-    screenshot(page, "lab-builder", ".dlp-builder")
+    tall_screenshot(page, "lab-builder", ".dlp-builder")
 
     # -- keys typed in the widget never reach notebook shortcuts
     cells_before = page.locator(".jp-Notebook .jp-Cell").count()
@@ -120,7 +124,7 @@ def test_playground_in_jupyterlab(lab, page):
     page.wait_for_function("document.querySelectorAll('.dlp-dashboard .heatmapcell').length >= 9")
     assert heat_cells.count() >= 9
     assert "finished after 6 epoch(s)" in page.locator(".dlp-dashboard").inner_text()
-    screenshot(page, "lab-dashboard", ".dlp-dashboard")
+    tall_screenshot(page, "lab-dashboard", ".dlp-dashboard")
 
     # -- export ONNX and load it with onnxruntime
     page.locator(".dlp-dashboard .dlp-export-onnx").click()
@@ -129,6 +133,14 @@ def test_playground_in_jupyterlab(lab, page):
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     out = session.run(None, {session.get_inputs()[0].name: np.zeros((2, 4), dtype=np.float32)})[0]
     assert out.shape == (2, 3)
+    # and with the preprocessing inside: raw measurements in, species names out
+    page.locator(".dlp-dashboard .dlp-export-onnx-pipeline").click()
+    page.wait_for_selector(".dlp-dashboard .dlp-export-result:has-text('ONNX with preprocessing')")
+    path = page.locator(".dlp-dashboard .dlp-export-path").first.inner_text()
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    raw = {"sepal_length": [5.1, 6.7], "sepal_width": [3.5, 3.0], "petal_length": [1.4, 5.2], "petal_width": [0.2, 2.3]}
+    labels = session.run(["label"], {k: np.array(v, dtype=np.float32).reshape(-1, 1) for k, v in raw.items()})[0]
+    assert list(labels) == ["setosa", "virginica"]
 
     # -- a long run, stopped from the browser
     open_tab(page, "2 · Parameters")

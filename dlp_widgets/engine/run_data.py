@@ -1,0 +1,148 @@
+"""What a run trained on, kept with the run: the source it names, a copy of uploaded bytes
+(they are the run's data: nothing else holds them once the browser is closed), or a note
+describing a DataFrame passed from Python (which cannot be kept, only asked for again).
+
+Also the run's default name, made from its data and model (``digits · CNN 5 layers``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from ..spec import ModelSpec, Spec
+
+RECORD = "data.json"
+UPLOAD_FOLDER = "upload"
+DATAFRAME_LABEL = "DataFrame (passed from Python)"
+SHOWN_COLUMNS = 50
+
+
+def safe_file_name(name: str | None, default: str = "upload.csv") -> str:
+    """An uploaded file's name as a plain file name: no folders, no odd characters."""
+    base = PurePosixPath(str(name or "").replace("\\", "/")).name
+    base = re.sub(r"[^A-Za-z0-9._ -]+", "_", base).strip(" .")
+    return base[:120] or default
+
+
+def source_label(spec: Spec, data: Any, data_name: str | None = None) -> str:
+    """How the run store and ``dlp runs`` name a run's data."""
+    if data is None:
+        return spec.data.source or "unknown"
+    if isinstance(data, pd.DataFrame):
+        return DATAFRAME_LABEL
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return f"upload: {safe_file_name(data_name)}"
+    return str(data)
+
+
+def record_data(folder: Path, spec: Spec, data: Any, data_name: str | None = None) -> dict[str, Any]:
+    """Write ``data.json`` (and a copy of uploaded bytes) into the run's folder."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        content = bytes(data)
+        name = safe_file_name(data_name, "upload.zip" if content[:4] == b"PK\x03\x04" else "upload.csv")
+        target = folder / UPLOAD_FOLDER / name
+        target.parent.mkdir(exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        tmp.write_bytes(content)
+        os.replace(tmp, target)
+        record: dict[str, Any] = {
+            "kind": "upload",
+            "name": name,
+            "file": f"{UPLOAD_FOLDER}/{name}",
+            "bytes": len(content),
+            "sha256": hashlib.sha256(content).hexdigest(),
+        }
+    elif isinstance(data, pd.DataFrame):
+        columns = [str(c) for c in data.columns]
+        record = {
+            "kind": "dataframe",
+            "rows": int(len(data)),
+            "n_columns": len(columns),
+            "columns": columns[:SHOWN_COLUMNS],
+        }
+    else:
+        record = {"kind": "source", "source": data if isinstance(data, str) else spec.data.source}
+    (folder / RECORD).write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
+    return record
+
+
+def read_record(folder: Path) -> dict[str, Any] | None:
+    """The run's data record, or None for runs saved before records existed (or damaged)."""
+    try:
+        record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("kind"), str) else None
+
+
+def stored_upload(folder: Path, record: dict[str, Any] | None) -> tuple[str, bytes] | None:
+    """The uploaded file a run trained on (name, bytes), read back from its folder; None
+    when the run did not train on an upload or the copy is gone or changed."""
+    if not record or record.get("kind") != "upload":
+        return None
+    path = folder / UPLOAD_FOLDER / safe_file_name(record.get("name"))
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(content).hexdigest() != record.get("sha256"):
+        return None
+    return str(record.get("name")), content
+
+
+def describe_dataframe(record: dict[str, Any]) -> str:
+    """``a DataFrame of 891 rows with columns a, b, c, …`` from a record."""
+    columns = ", ".join(record.get("columns", [])[:8])
+    more = "…" if record.get("n_columns", 0) > 8 else ""
+    return f"a DataFrame of {record.get('rows', 0):,} rows with columns {columns}{more}"
+
+
+# ---------------------------------------------------------------- default names
+
+
+def data_title(spec: Spec, data: Any, data_name: str | None = None) -> str:
+    """A short name for a run's data: ``digits``, ``titanic.csv``, ``pets``, ``DataFrame``."""
+    if isinstance(data, pd.DataFrame):
+        return "DataFrame"
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return safe_file_name(data_name, "upload")
+    source = data if isinstance(data, str) else spec.data.source
+    if not source:
+        return "data"
+    for prefix in ("builtin:", "csv:", "folder:", "zip:"):
+        if source.startswith(prefix):
+            rest = source[len(prefix) :].rstrip("/\\")
+            return rest if prefix == "builtin:" else (PurePosixPath(rest.replace("\\", "/")).name or rest)
+    if "://" in source:
+        parts = urlsplit(source)
+        return PurePosixPath(parts.path).name or parts.hostname or "download"
+    return PurePosixPath(source.replace("\\", "/")).name or source
+
+
+def model_title(model: ModelSpec) -> str:
+    """``CNN 5 layers``, ``MLP 3 layers``, ``linear model``, ``empty model``."""
+    types = [layer.type for layer in model.layers]
+    n = len(types)
+    if not n:
+        return "empty model"
+    if "Conv2d" in types:
+        kind = "CNN"
+    elif types.count("Linear") >= 2:
+        kind = "MLP"
+    elif types == ["Linear"]:
+        return "linear model"
+    else:
+        kind = "model"
+    return f"{kind} {n} layer{'s' if n > 1 else ''}"
+
+
+def default_name(spec: Spec, data: Any, data_name: str | None = None) -> str:
+    return f"{data_title(spec, data, data_name)} · {model_title(spec.model)}"
