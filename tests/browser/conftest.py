@@ -150,6 +150,25 @@ def tall_screenshot(page, name: str, element: str, height: int = 2600) -> pathli
         page.set_viewport_size(size)
 
 
+# ---------------------------------------------------------------- the Playground in a page
+
+
+def open_tab(page, title):
+    """Show one of the Playground's steps."""
+    page.locator(".dlp-playground .lm-TabBar-tab", has_text=title).first.click()
+
+
+def set_number(page, label, value):
+    """Type a number into the Playground's control labelled ``label`` and press Enter."""
+    box = (
+        page.locator(".dlp-playground .widget-inline-hbox", has=page.locator("label", has_text=label))
+        .locator("input")
+        .first
+    )
+    box.fill(str(value))
+    box.press("Enter")
+
+
 # ---------------------------------------------------------------- real Jupyter servers
 
 

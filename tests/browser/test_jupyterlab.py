@@ -6,7 +6,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from conftest import real_errors, screenshot, tall_screenshot
+from conftest import open_tab, real_errors, screenshot, set_number, tall_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -19,20 +19,6 @@ def playground_notebook(server, name, extra=""):
             "pg = dlp.Playground()\npg",
         ],
     )
-
-
-def open_tab(page, title):
-    page.locator(".dlp-playground .lm-TabBar-tab", has_text=title).first.click()
-
-
-def set_number(page, label, value):
-    box = (
-        page.locator(".dlp-playground .widget-inline-hbox", has=page.locator("label", has_text=label))
-        .locator("input")
-        .first
-    )
-    box.fill(str(value))
-    box.press("Enter")
 
 
 def palette_item(page, name):

@@ -18,7 +18,7 @@ import pytest
 from messy_tables import write_all
 from playwright.sync_api import expect
 
-from conftest import ROOT, real_errors, screenshot, tall_screenshot
+from conftest import ROOT, open_tab, real_errors, screenshot, set_number, tall_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -61,20 +61,6 @@ def setup_cell(home: str) -> str:
         "write_california_tgz(cache_dir('california_housing') / 'cal_housing.tgz', rows=400)\n"
         "import dlp_widgets as dlp"
     )
-
-
-def open_tab(page, title):
-    page.locator(".dlp-playground .lm-TabBar-tab", has_text=title).first.click()
-
-
-def set_number(page, label, value):
-    box = (
-        page.locator(".dlp-playground .widget-inline-hbox", has=page.locator("label", has_text=label))
-        .locator("input")
-        .first
-    )
-    box.fill(str(value))
-    box.press("Enter")
 
 
 DATA_TEXT = (
