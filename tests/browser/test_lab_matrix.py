@@ -94,8 +94,8 @@ def check_dashboard(page, board, classes: int | None, label: str) -> None:
         expect(board.locator(f".dlp-export-{fmt}")).to_be_enabled()
     assert board.locator(".dlp-view-error").count() == 0, board.inner_text()
     if classes is None:
-        assert board.locator(".dlp-chart", has_text="R²").first.is_visible()
-        assert not board.locator(".dlp-chart", has_text="Confusion matrix").is_visible()
+        expect(board.locator(".dlp-chart", has_text="R²").first).to_be_visible()
+        expect(board.locator(".dlp-chart", has_text="Confusion matrix")).to_be_hidden()
     else:
         page.wait_for_function(
             "n => { const b = document.querySelector('.dlp-dashboard:not([data-old])');"
@@ -159,8 +159,8 @@ def test_every_data_set_reaches_a_finished_dashboard(lab, browser, tmp_path, wid
         select.select_option(value=select.locator("option", has_text="cifar10").first.get_attribute("value"))
         wait_for_new_data(page, before)
         page.wait_for_selector(".dlp-data-error:has-text('cifar10')")
-        assert page.locator(".dlp-train").is_disabled()
-        assert "download" in page.locator(".dlp-train-reason").inner_text()
+        expect(page.locator(".dlp-train")).to_be_disabled()
+        expect(page.locator(".dlp-train-reason")).to_contain_text("download")
 
         # tables a user uploads: 2 and 100 classes
         page.locator(".dlp-source-kind button", has_text="Upload").click()
@@ -188,7 +188,7 @@ def test_every_data_set_reaches_a_finished_dashboard(lab, browser, tmp_path, wid
         wait_for_new_data(page, before)
         for column in ("PassengerId", "Name", "Ticket", "Cabin"):
             page.wait_for_selector(f".dlp-columns tr[data-column='{column}'][data-role='left out']")
-        assert page.locator(".dlp-target select").input_value() == "Survived"
+        expect(page.locator(".dlp-target select")).to_have_value("Survived")
         tall_screenshot(page, f"matrix-{width}-messy-data", ".dlp-playground .widget-tab")
         board = train_and_wait(page, "titanic_like")
         check_dashboard(page, board, 2, "titanic_like")
