@@ -68,7 +68,7 @@ def cmd_shapes(args: argparse.Namespace) -> int:
     }
     if report.warnings:
         out["warnings"] = report.warnings
-    print(json.dumps(out, indent=None if args.compact else 2))
+    print(dumps(out, indent=None if args.compact else 2))
     return 0
 
 
@@ -119,7 +119,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     if not args.thumbnails:
         for example in summary.get("examples", []) if summary.get("kind") == "image" else []:
             example.pop("png", None)
-    print(json.dumps(summary, indent=None if args.compact else 2, ensure_ascii=False))
+    print(dumps(summary, indent=None if args.compact else 2, ensure_ascii=False))
     return 0
 
 
@@ -179,7 +179,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         run = train(spec, data, name=args.name, epochs=args.epochs, subscribe=None if args.json else _ProgressBar())
     if args.json:
         print(
-            json.dumps(
+            dumps(
                 {
                     "id": run.id,
                     "name": run.name,
@@ -212,7 +212,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     table["note"] = [notes.get(run_id) for run_id in table["id"]] if len(table) else []
     if args.json:
         rows = json.loads(table.to_json(orient="records", date_format="iso"))
-        print(json.dumps(rows))
+        print(dumps(rows))
     elif len(table):
         shown = table.drop(columns=["error"])
         if shown["note"].isna().all():
@@ -254,7 +254,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = open_store()
     row = _find_row(store, args.run)
     out = {**row, "epochs": store.epochs(row["id"]), "artefacts": store.artefacts(row["id"])}
-    print(json.dumps(out, indent=2, default=str))
+    print(dumps(out, indent=2, default=str))
     return 0
 
 
@@ -303,8 +303,24 @@ def cmd_export(args: argparse.Namespace) -> int:
     result = {"run": run.id, "format": args.format, "path": str(path), "bytes": path.stat().st_size}
     if len(paths) > 1:  # the script's training table, written beside it
         result["also_written"] = [str(p) for p in paths[1:]]
-    print(json.dumps(result))
+    print(dumps(result))
     return 0
+
+
+def dumps(value: Any, **options: Any) -> str:
+    """JSON that every reader accepts: NaN and infinities (a metric with nothing to measure)
+    are written as null, never as the bare NaN that strict parsers refuse."""
+    return json.dumps(_finite(value), allow_nan=False, **options)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -330,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=_bounded_number("seconds", 86400),
         default=30.0,
-        help="download timeout in seconds (default 30)",
+        help="time limit for the whole download, in seconds (default 30)",
     )
     p.add_argument("--thumbnails", action="store_true", help="include example images as PNG data URLs")
     p.add_argument("--compact", action="store_true", help="one line of JSON")
@@ -363,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return func(args)
     except SpecError as exc:
-        print(json.dumps({"error": {"layer": exc.layer, "param": exc.param, "message": exc.message}}))
+        print(dumps({"error": {"layer": exc.layer, "param": exc.param, "message": exc.message}}))
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         # the reader went away (dlp ... | head): no error, and before `except Exception`, which
@@ -376,18 +392,18 @@ def main(argv: list[str] | None = None) -> int:
         from .data.errors import DataError
 
         if isinstance(exc, DataError):
-            print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
+            print(dumps({"error": exc.to_dict()}, ensure_ascii=False))
             return EXIT_BAD_INPUT
         from .export.errors import ExportError
 
         if isinstance(exc, ExportError):
-            print(json.dumps({"error": {"message": str(exc)}}))
+            print(dumps({"error": {"message": str(exc)}}))
             return EXIT_BAD_INPUT
         from .home import HomeError
         from .runstore import StoreError
 
         if isinstance(exc, (HomeError, StoreError)):
-            print(json.dumps({"error": {"message": exc.message, "path": str(exc.path)}}, ensure_ascii=False))
+            print(dumps({"error": {"message": exc.message, "path": str(exc.path)}}, ensure_ascii=False))
             return EXIT_BAD_INPUT
         raise
     except KeyboardInterrupt:

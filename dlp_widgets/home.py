@@ -6,8 +6,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from pathlib import Path
+
+# below this, a failed write is put down to a full disk
+LOW_SPACE_BYTES = 64 * 2**20
 
 
 class HomeError(ValueError):
@@ -39,11 +44,40 @@ def ensure_folder(path: Path, what: str) -> Path:
     return path
 
 
+# DLP_HOME as first seen, made absolute: a relative DLP_HOME means the folder it named when
+# the playground started, not wherever the notebook has changed directory to since
+_RESOLVED: dict[str, Path] = {}
+
+
 def dlp_home() -> Path:
     root = os.environ.get("DLP_HOME")
-    path = Path(root).expanduser() if root else Path.home() / ".dlp_widgets"
-    return ensure_folder(path, "DLP_HOME" if root else "the playground's folder")
+    if not root:
+        return ensure_folder(Path.home() / ".dlp_widgets", "the playground's folder")
+    if root not in _RESOLVED:
+        _RESOLVED[root] = Path(root).expanduser().absolute()
+    return ensure_folder(_RESOLVED[root], "DLP_HOME")
 
 
 def cache_dir(*parts: str) -> Path:
     return ensure_folder(dlp_home().joinpath("cache", *parts), "the cache folder")
+
+
+def write_error_reason(folder: Path, exc: BaseException) -> str:
+    """Why writing into ``folder`` failed, in words a person acts on."""
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC or _free_bytes(folder) < LOW_SPACE_BYTES:
+        return f"no space left on the device holding {folder} ({_free_bytes(folder):,} bytes free)"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or not os.access(folder, os.W_OK):
+        return f"{folder} cannot be written to (read-only or not permitted)"
+    if code == errno.ENOENT or not folder.exists():
+        return f"{folder} no longer exists"
+    return f"writing into {folder} failed: {getattr(exc, 'strerror', None) or exc}"
+
+
+def _free_bytes(folder: Path) -> int:
+    for place in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(place).free
+        except OSError:
+            continue
+    return 0

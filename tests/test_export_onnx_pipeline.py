@@ -372,3 +372,20 @@ def test_columns_that_look_like_the_graphs_own_names(tmp_path):
     export_onnx_pipeline(model, [5], preprocessing, tmp_path / "odd.onnx", spec=None)  # checks itself
     session = _session(tmp_path / "odd.onnx")
     assert [i.name for i in session.get_inputs()] == ["net/input", "pre/means_1", "input", "output"]
+
+
+def test_look_alike_categories_fed_through_pipeline_inputs_answer_as_predict_does(case):
+    from dlp_widgets.export.onnx_pipeline import pipeline_inputs
+
+    name, run, frame, path = case
+    rows = _raw_rows()
+    odd = rows.copy()
+    odd["colour"] = [None if v is None else v + "\u200b" for v in rows["colour"]]  # a zero-width space after each
+    got = _outputs(path, pipeline_inputs(odd, run.preprocessing))
+    expected = run.predict(odd)
+    if name == "regression":
+        np.testing.assert_allclose(expected, run.predict(rows), rtol=1e-6)
+        np.testing.assert_allclose(got["value"][:, 0], expected, rtol=1e-4)
+    else:
+        np.testing.assert_array_equal(got["label"], expected)
+        np.testing.assert_array_equal(expected, run.predict(rows))  # as without the invisible characters

@@ -189,7 +189,7 @@ def test_script_export_of_an_image_run_is_refused_clearly(tmp_path):
 
 def test_an_export_never_replaces_the_runs_own_files(iris_run, tmp_path):
     for name in ("last.pt", "best.pt", "spec.json", "preprocessing.json"):
-        with pytest.raises(ExportError, match="this run's own file"):
+        with pytest.raises(ExportError, match="'s own file"):
             iris_run.export("pt", iris_run.folder / name)
     assert dlp.load_run(iris_run.id, iris_run.store).model is not None  # still loads
 

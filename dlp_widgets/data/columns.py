@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Hashable
 
 import numpy as np
@@ -155,3 +156,44 @@ def as_bool(series: pd.Series) -> pd.Series:
     out[lowered.isin(_TRUE)] = 1.0
     out[lowered.isin(_FALSE)] = 0.0
     return out
+
+
+# Characters that show as nothing: zero-width space, non-joiner and joiner, word joiner,
+# the byte-order mark (also "zero-width no-break space") and the soft hyphen. Copied from
+# web pages and spreadsheets they make two names that look the same differ.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+# Spaces that look like a plain space: no-break, narrow no-break and figure space.
+_SPACE_LOOKALIKES = "\u00a0\u202f\u2007"
+_TO_PLAIN = {**dict.fromkeys(map(ord, _INVISIBLE)), **dict.fromkeys(map(ord, _SPACE_LOOKALIKES), " ")}
+
+
+def clean_text(text: str, *, trim: bool = True) -> str:
+    """A name or label as a person reads it: invisible characters removed, no-break spaces
+    made plain spaces, accents composed (Unicode NFC: "e" + U+0301 becomes "é") and, with
+    ``trim``, the ends trimmed. Two texts that look the same on screen are then equal."""
+    if text.isascii():  # the usual case: nothing to compose or remove
+        return text.strip() if trim else text
+    cleaned = unicodedata.normalize("NFC", text.translate(_TO_PLAIN))
+    return cleaned.strip() if trim else cleaned
+
+
+def invisible_difference(a: str, b: str) -> str:
+    """The characters by which ``a`` and ``b`` differ that ``clean_text`` removes or
+    changes, named as Unicode names them ("U+200B ZERO WIDTH SPACE"), for messages about
+    two texts that ``clean_text`` makes equal."""
+    differing = set(a) ^ set(b)
+    odd = [c for c in dict.fromkeys(a + b) if c in differing and _changed_by_cleaning(c)]
+    if not odd:  # the same characters in another order or number (a zero-width space moved)
+        odd = [c for c in dict.fromkeys(a + b) if _changed_by_cleaning(c)]
+    if not odd:
+        return "spaces at the start or end"
+    return ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}" for c in odd)
+
+
+def _changed_by_cleaning(char: str) -> bool:
+    return (
+        char in _INVISIBLE
+        or char in _SPACE_LOOKALIKES
+        or unicodedata.combining(char) > 0  # an accent written apart from its letter
+        or unicodedata.normalize("NFC", char) != char  # e.g. U+212B ANGSTROM SIGN for Å
+    )

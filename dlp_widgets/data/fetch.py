@@ -1,8 +1,11 @@
 """Safe downloads and safe zip extraction.
 
-Downloads: only http(s), redirects included; a size cap checked against the declared length
-and again while streaming; a timeout; streamed to the cache under a temporary name and
-renamed when complete, so an interrupted download never looks finished.
+Downloads (the HTTP side is in http_get.py): only http(s), redirects included, and no redirect
+from a public address into a private network; a size cap checked against the declared length
+and again on the decoded bytes while streaming; one deadline for the whole transfer. The body
+is written to a temporary file of its own and renamed into the cache only once it is complete
+and checked, so the cache never holds a partial file, and two downloads of one URL at once
+cannot disturb each other.
 
 Zips: entries with absolute paths, ``..`` or links are refused, and the number of entries
 and the bytes actually written are capped (declared sizes can lie).
@@ -11,55 +14,27 @@ and the bytes actually written are capped (declared sizes can lie).
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import shutil
-import socket
 import stat
-import urllib.error
-import urllib.parse
-import urllib.request
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from ..home import cache_dir
 from .errors import DataError
+from .http_get import CHUNK, PUBLIC_INTERNET, AddressRule, Deadline, Reply, check_url, open_url
+
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_TIMEOUT", "AddressRule", "Progress", "check_url", "download", "extract_zip"]
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
-CHUNK = 1 << 16
-ALLOWED_SCHEMES = ("http", "https")
+NOT_CSV = ("text/html", "application/xhtml+xml", "image/png", "image/jpeg", "application/pdf")
 
 Progress = Callable[[int, "int | None"], None]  # bytes so far, total (None if unknown)
-
-
-def check_url(url: str) -> str:
-    try:
-        parsed = urllib.parse.urlsplit(url)
-        host, _port = parsed.hostname, parsed.port  # each raises on a broken [IPv6] address or port
-    except ValueError as exc:
-        raise DataError(f"{url[:80]!r} is not a valid URL: {exc}", source=url) from None
-    if any(c.isspace() or ord(c) < 32 for c in url):
-        raise DataError(f"the URL {url[:80]!r} contains spaces or control characters; encode them (%20)", source=url)
-    if parsed.scheme.lower() not in ALLOWED_SCHEMES:
-        scheme = parsed.scheme or "no scheme"
-        raise DataError(f"only http:// and https:// URLs can be loaded, not {scheme}:// ({url[:80]})", source=url)
-    if not parsed.netloc or not host:
-        raise DataError(f"the URL {url[:80]} has no host", source=url)
-    return url
-
-
-class _SafeRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow redirects only to http(s): a server must not send us to file:// or ftp://."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001
-        check_url(newurl)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-_OPENER = urllib.request.build_opener(_SafeRedirects)
 
 
 def download(
@@ -70,61 +45,83 @@ def download(
     progress: Progress | None = None,
     refresh: bool = False,
     folder: str = "downloads",
+    address_rule: AddressRule = PUBLIC_INTERNET,
 ) -> Path:
-    """Download ``url`` into the cache (once) and return the file's path."""
+    """Download ``url`` into the cache (once) and return the file's path.
+
+    ``timeout`` is a deadline in seconds for the whole transfer (look-up, connect, redirects,
+    body); ``max_bytes`` caps the declared and the decoded size; ``address_rule`` says which
+    addresses count as public when judging redirects (tests use it to play a public server)."""
     check_url(url)
     target = cache_dir(folder) / hashlib.sha256(url.encode()).hexdigest()[:32]
     if target.exists() and not refresh:
         return target
-    partial = target.with_suffix(".part")
-    request = urllib.request.Request(url, headers={"User-Agent": "dlp_widgets"})
+    with Deadline(timeout) as deadline, open_url(url, deadline, address_rule) as reply:
+        _check_headers(reply, max_bytes)
+        partial = _receive(reply, target, max_bytes, progress)
+    _publish(partial, target)
+    return target
+
+
+def _check_headers(reply: Reply, max_bytes: int) -> None:
+    # before the body: neither an over-size file nor a web page is worth downloading
+    if reply.declared is not None and reply.declared > max_bytes:
+        raise DataError(
+            f"{reply.where} is {reply.declared / 2**20:,.1f} MB, over the {max_bytes / 2**20:,.0f} MB limit",
+            source=reply.url,
+        )
+    if reply.content_type in NOT_CSV:
+        raise DataError(f"{reply.where} returned {reply.content_type}, not CSV", source=reply.url)
+
+
+def _receive(reply: Reply, target: Path, max_bytes: int, progress: Progress | None) -> Path:
+    """The body in a new temporary file next to ``target``, complete and on disk; removed on
+    any failure. A name of its own per download lets several run at once."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f"{target.name}.", suffix=".part")
+    partial = Path(name)
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            declared = response.headers.get("Content-Length")
-            total = int(declared) if declared and declared.isdigit() else None
-            if total is not None and total > max_bytes:
-                raise DataError(
-                    f"{url} is {total / 2**20:,.1f} MB, over the {max_bytes / 2**20:,.0f} MB limit", source=url
-                )
-            content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            received = 0
-            with open(partial, "wb") as out:
-                while True:
-                    chunk = response.read(CHUNK)
-                    if not chunk:
-                        break
-                    received += len(chunk)
-                    if received > max_bytes:
-                        raise DataError(f"{url} is larger than the {max_bytes / 2**20:,.0f} MB limit", source=url)
-                    out.write(chunk)
-                    if progress is not None:
-                        progress(received, total)
-    except DataError:
+        with os.fdopen(fd, "wb") as out:
+            _copy_body(reply, out, max_bytes, progress)
+            out.flush()
+            os.fsync(out.fileno())  # the rename must not publish data still in memory
+    except OSError as exc:  # the disk's errors: the network's arrive as DataError
+        partial.unlink(missing_ok=True)
+        raise DataError(f"saving {reply.url} to {target.parent} failed: {exc}", source=reply.url) from None
+    except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    except urllib.error.HTTPError as exc:
-        partial.unlink(missing_ok=True)
-        raise DataError(f"{url} answered {exc.code} {exc.reason}", source=url) from None
-    except TimeoutError:
-        partial.unlink(missing_ok=True)
-        raise DataError(f"{url} did not answer within {timeout:g} s", source=url) from None
-    except urllib.error.URLError as exc:
-        partial.unlink(missing_ok=True)
-        reason = exc.reason
-        if isinstance(reason, (TimeoutError, socket.timeout)):
-            raise DataError(f"{url} did not answer within {timeout:g} s", source=url) from None
-        raise DataError(f"cannot reach {url}: {reason} (offline?)", source=url) from None
+    return partial
+
+
+def _copy_body(reply: Reply, out: BinaryIO, max_bytes: int, progress: Progress | None) -> None:
+    written = 0
+    reported = -1
+    for piece in reply.chunks():
+        written += len(piece)
+        if written > max_bytes:  # the decoded size: a small gzip body can expand a thousandfold
+            decoded = " once decompressed" if reply.encoding else ""
+            raise DataError(
+                f"{reply.where} is larger than the {max_bytes / 2**20:,.0f} MB limit{decoded}", source=reply.url
+            )
+        out.write(piece)
+        if progress is not None:
+            progress(reply.received, reply.declared)
+            reported = reply.received
+    if (
+        progress is not None and reply.received and reported != reply.received
+    ):  # the last compressed bytes gave no output
+        progress(reply.received, reply.declared)
+
+
+def _publish(partial: Path, target: Path) -> None:
+    """Rename the complete file into the cache. os.replace is atomic: another download of the
+    same URL sees no file or a complete one, and if both finish, both files were complete."""
+    try:
+        os.replace(partial, target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise DataError(f"downloading {url} failed: {exc}", source=url) from None
-    except (http.client.HTTPException, ValueError) as exc:  # InvalidURL, a host name IDNA refuses
-        partial.unlink(missing_ok=True)
-        raise DataError(f"{url[:80]} is not a URL that can be loaded: {exc}", source=url) from None
-    if content_type in ("text/html", "application/xhtml+xml", "image/png", "image/jpeg", "application/pdf"):
-        partial.unlink(missing_ok=True)
-        raise DataError(f"{url} returned {content_type}, not CSV", source=url)
-    os.replace(partial, target)
-    return target
+        if not target.exists():  # where renaming over an open file fails, the winner's copy serves
+            raise DataError(f"cannot save the download as {target}: {exc}", source=str(target)) from None
 
 
 # ---------------------------------------------------------------- zips

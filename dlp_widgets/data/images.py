@@ -2,7 +2,13 @@
 
 Images become float tensors in [0, 1] of shape [C, H, W] (the implicit ToTensor), then go
 through the spec's transform list. In-memory sets (digits, MNIST, …) stay one tensor; files
-are opened lazily, one at a time, so a few thousand pictures do not fill the memory.
+are opened lazily, one at a time, so a few thousand pictures do not fill the memory. How each
+pixel depth (16-bit, float, palette, …) is scaled into [0, 1], and which files are refused,
+is in :mod:`.pixels`.
+
+Symbolic links inside a folder (to files or to folders) are skipped and reported, since a
+link can lead anywhere on the machine. An uploaded zip is extracted once into the cache, and
+safely when several kernels load it at the same time (see ``_cached_extraction``).
 """
 
 from __future__ import annotations
@@ -10,6 +16,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
+import secrets
+import shutil
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +33,7 @@ from ..spec.errors import SpecError
 from ..spec.transforms import TRANSFORMS, transformed_shape
 from .errors import DataError
 from .fetch import extract_zip
+from .pixels import ImageInfo, ImageRefused, float_scale, inspect_image, open_image, to_8bit, to_array
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 # builtin name -> torchvision class; digits ships with scikit-learn
@@ -75,21 +86,37 @@ class TensorImages:
 
 
 class FileImages:
-    """A dataset over image files, opened one at a time."""
+    """A dataset over image files, opened one at a time. ``mode`` is "L" or "RGB";
+    ``float_scale`` divides the set's float images (see :mod:`.pixels`)."""
 
-    def __init__(self, files: list[Path], labels: list[int], mode: str, transform: Callable) -> None:
+    def __init__(
+        self, files: list[Path], labels: list[int], mode: str, transform: Callable, float_scale: float = 1.0
+    ) -> None:
         self.files, self.labels, self.mode, self.transform = files, labels, mode, transform
+        self.float_scale = float_scale
 
     def __len__(self) -> int:
         return len(self.files)
 
-    def __getitem__(self, i: int):  # noqa: ANN204
-        from PIL import Image
-        from torchvision.transforms.v2 import functional as F
+    def _read(self, i: int, how: Callable) -> Any:
+        try:
+            with open_image(self.files[i]) as img:
+                return how(img, 1 if self.mode == "L" else 3, self.float_scale)
+        except ImageRefused as exc:  # the file was changed after the folder was checked
+            raise DataError(f"{self.files[i]} {exc.reason}") from None
 
-        with Image.open(self.files[i]) as img:
-            x = F.pil_to_tensor(img.convert(self.mode)).float().div(255)
-        return self.transform(x), self.labels[i]
+    def pixels(self, i: int) -> np.ndarray:
+        """Image i as float32 [C, H, W] in [0, 1], before the transforms."""
+        return self._read(i, to_array)
+
+    def preview(self, i: int) -> Any:
+        """Image i as an 8-bit PIL image, scaled as the model sees it."""
+        return self._read(i, to_8bit)
+
+    def __getitem__(self, i: int):  # noqa: ANN204
+        import torch
+
+        return self.transform(torch.from_numpy(self.pixels(i))), self.labels[i]
 
 
 @dataclass
@@ -251,45 +278,106 @@ def _torchvision_set(name: str, transforms: dict[str, list]) -> ImageData:
 
 
 def _class_dirs(root: Path) -> list[Path]:
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "__")))
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith((".", "__")))
 
 
-def _scan(class_root: Path, classes: list[str]) -> tuple[list[Path], list[int], int, list[str]]:
-    """Image files and labels under class_root/<class>/; counts of skipped and broken files."""
-    from PIL import Image, UnidentifiedImageError
+def _linked_dirs(root: Path) -> list[Path]:
+    """Symbolic links to folders where class folders (or train/ and test/) would be."""
+    return sorted(p for p in root.iterdir() if p.is_symlink() and p.is_dir() and not p.name.startswith((".", "__")))
 
-    files, labels, skipped, broken = [], [], 0, []
+
+@dataclass
+class _Report:
+    """What a folder scan found besides the usable images."""
+
+    skipped: int = 0  # files that are not images
+    broken: list[str] = field(default_factory=list)  # "cats/a.png (why)": cannot be read
+    refused: list[str] = field(default_factory=list)  # "cats/a.png why": read, but unusable
+    links: set[Path] = field(default_factory=set)  # symbolic links, not followed
+    infos: list[ImageInfo] = field(default_factory=list)  # one per usable image
+
+
+def _files_under(folder: Path, links: set[Path]) -> list[Path]:
+    """Regular files under folder, at any depth. Symbolic links, to files or to folders, are
+    not followed but collected in links: a link can lead anywhere on the machine."""
+    files = []
+    for entry in folder.iterdir():
+        if entry.is_symlink():
+            if not entry.name.startswith("."):  # hidden entries are ignored without a word, as ever
+                links.add(entry)
+        elif entry.is_dir():
+            files += _files_under(entry, links)
+        elif entry.is_file():
+            files.append(entry)
+    return files
+
+
+def _scan(class_root: Path, classes: list[str], report: _Report) -> tuple[list[Path], list[int]]:
+    """Usable image files and their labels under class_root/<class>/; what is left out, and
+    why, goes into report."""
+    from PIL import UnidentifiedImageError
+
+    files, labels = [], []
     for label, cls in enumerate(classes):
         folder = class_root / cls
-        if not folder.is_dir():
+        if not folder.is_dir() or folder.is_symlink():  # a linked class folder: noted by load_folder
             continue
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file() or path.is_symlink() or path.name.startswith("."):
+        for path in sorted(_files_under(folder, report.links)):
+            if path.name.startswith("."):
                 continue
             if path.suffix.lower() not in IMAGE_SUFFIXES:
-                skipped += 1
+                report.skipped += 1
                 continue
+            shown = path.relative_to(class_root)
             try:
-                with Image.open(path) as img:
-                    img.verify()
+                report.infos.append(inspect_image(path))
+            except ImageRefused as exc:
+                report.refused.append(f"{shown} {exc.reason}")
+                continue
             except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-                broken.append(f"{path.relative_to(class_root)} ({str(exc).splitlines()[0][:80] or type(exc).__name__})")
+                first_line = (str(exc).splitlines() or [""])[0][:80]
+                report.broken.append(f"{shown} ({first_line or type(exc).__name__})")
                 continue
             files.append(path)
             labels.append(label)
-    return files, labels, skipped, broken
+    return files, labels
 
 
-def _image_mode_and_sizes(files: list[Path]) -> tuple[str, set[tuple[int, int]]]:
-    from PIL import Image
+def _listed(items: list[str]) -> str:
+    return "; ".join(items[:5]) + (f"; and {len(items) - 5} more" if len(items) > 5 else "")
 
-    grey, sizes = True, set()
-    for path in files:
-        with Image.open(path) as img:
-            sizes.add((img.height, img.width))
-            if img.mode not in ("L", "1", "I", "I;16", "F", "LA"):
-                grey = False
-    return ("L" if grey else "RGB"), sizes
+
+def _links_named(report: _Report, root: Path) -> str:
+    names = sorted(str(p.relative_to(root)) for p in report.links)
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _links_hint(report: _Report, root: Path) -> str:
+    """A clause for an error about missing classes or images: a skipped link may explain it."""
+    return f"; symbolic links are not followed ({_links_named(report, root)})" if report.links else ""
+
+
+def _raise_for_unusable(report: _Report, label: str) -> None:
+    if report.broken:
+        raise DataError(
+            f"{len(report.broken)} image file(s) in {label} cannot be read: {_listed(report.broken)}", source=label
+        )
+    if report.refused:
+        raise DataError(
+            f"{len(report.refused)} image file(s) in {label} cannot be used: {_listed(report.refused)}", source=label
+        )
+
+
+def _scan_warnings(report: _Report, root: Path) -> list[str]:
+    warnings = []
+    if report.skipped:
+        warnings.append(f"{report.skipped:,} file(s) that are not images were skipped")
+    if report.links:
+        warnings.append(
+            f"{len(report.links):,} symbolic link(s) were skipped, since a link can lead outside the folder: "
+            f"{_links_named(report, root)}"
+        )
+    return warnings
 
 
 def load_folder(
@@ -301,13 +389,16 @@ def load_folder(
         raise DataError(f"no such folder: {root}", source=label)
     transforms = _norm_transforms(transforms)
     subdirs = _class_dirs(root)
+    report = _Report(links=set(_linked_dirs(root)))
     names = {p.name.lower() for p in subdirs}
     given_split = {"train", "test"} <= names
-    if not given_split and len(subdirs) == 1 and _class_dirs(subdirs[0]):
-        return load_folder(subdirs[0], transforms, test_size=test_size, seed=seed, name=label)  # a zip's wrapper folder
+    # a zip's wrapper folder; not when a link was skipped beside it (train/ linked, test/ real)
+    if not given_split and len(subdirs) == 1 and not report.links and _class_dirs(subdirs[0]):
+        return load_folder(subdirs[0], transforms, test_size=test_size, seed=seed, name=label)
     if given_split:
         train_root = next(p for p in subdirs if p.name.lower() == "train")
         test_root = next(p for p in subdirs if p.name.lower() == "test")
+        report.links.update(_linked_dirs(train_root), _linked_dirs(test_root))
         classes = sorted({p.name for p in _class_dirs(train_root)} | {p.name for p in _class_dirs(test_root)})
     else:
         train_root = test_root = root
@@ -316,24 +407,21 @@ def load_folder(
         found = f" ({classes[0]})" if classes else ""
         raise DataError(
             f"{label} holds {len(classes)} class folder(s){found}; a classifier needs at least two "
-            "(one sub-folder per class, or train/<class>/ and test/<class>/)",
+            f"(one sub-folder per class, or train/<class>/ and test/<class>/){_links_hint(report, root)}",
             source=label,
         )
-    train_files, train_labels, skipped, broken = _scan(train_root, classes)
-    warnings = []
+    train_files, train_labels = _scan(train_root, classes, report)
     if given_split:
-        test_files, test_labels, skipped2, broken2 = _scan(test_root, classes)
-        skipped += skipped2
-        broken += broken2
-    if broken:
-        listed = "; ".join(broken[:5]) + (f"; and {len(broken) - 5} more" if len(broken) > 5 else "")
-        raise DataError(f"{len(broken)} image file(s) in {label} cannot be read: {listed}", source=label)
+        test_files, test_labels = _scan(test_root, classes, report)
+    _raise_for_unusable(report, label)
     if not train_files:
-        raise DataError(f"{label} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})", source=label)
-    if skipped:
-        warnings.append(f"{skipped:,} file(s) that are not images were skipped")
-    all_files = train_files + (test_files if given_split else [])
-    mode, sizes = _image_mode_and_sizes(all_files)
+        raise DataError(
+            f"{label} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))}){_links_hint(report, root)}",
+            source=label,
+        )
+    warnings = _scan_warnings(report, root)
+    mode = "L" if all(info.grey for info in report.infos) else "RGB"
+    sizes = {(info.height, info.width) for info in report.infos}
     channels = 1 if mode == "L" else 3
     h, w = max(sizes)
     image_shape = (channels, h, w)
@@ -351,18 +439,93 @@ def load_folder(
         test_labels = [train_labels[i] for i in test_pos]
         train_files = [train_files[i] for i in train_pos]
         train_labels = [int(labels_arr[i]) for i in train_pos]
+    scale = float_scale(report.infos)
     return ImageData(
-        FileImages(train_files, train_labels, mode, build_transforms(transforms["train"])),
-        FileImages(test_files, test_labels, mode, build_transforms(transforms["test"])),
+        FileImages(train_files, train_labels, mode, build_transforms(transforms["train"]), scale),
+        FileImages(test_files, test_labels, mode, build_transforms(transforms["test"]), scale),
         classes,
         image_shape,
         input_shape,
         label,
         transforms,
         "given" if given_split else "random",
-        skipped_files=skipped,
+        skipped_files=report.skipped,
         warnings=warnings,
     )
+
+
+# An extraction is complete when this file is in it: it is written last, in the temporary
+# folder, before the folder is renamed into place.
+_COMPLETE_MARK = ".dlp-extracted"
+_STALE_AFTER_S = 24 * 3600  # a temporary folder this old was left by a kernel that died
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _is_complete(folder: Path) -> bool:
+    return folder.is_dir() and not folder.is_symlink() and (folder / _COMPLETE_MARK).is_file()
+
+
+def _remove_stale(uploads: Path) -> None:
+    """Temporary folders left behind by a kernel that died while extracting."""
+    cutoff = time.time() - _STALE_AFTER_S
+    for entry in uploads.iterdir():
+        try:
+            if entry.name.startswith(".") or entry.name.endswith(".part"):
+                if entry.lstat().st_mtime < cutoff:
+                    _remove(entry)
+        except OSError:  # removed meanwhile by another kernel
+            continue
+
+
+def _set_aside(folder: Path) -> None:
+    """Remove an unfinished folder (or whatever else holds the name): renamed first, so that
+    the name is free at once, even while the deletion runs."""
+    aside = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}.old")
+    try:
+        os.rename(folder, aside)
+    except FileNotFoundError:  # another kernel set it aside first
+        return
+    _remove(aside)
+
+
+def _move_into_place(tmp: Path, dest: Path) -> None:
+    for _ in range(5):
+        try:
+            os.rename(tmp, dest)  # atomic: fails if dest exists (unless it is an empty folder)
+            return
+        except OSError:
+            if _is_complete(dest):  # another kernel extracted the same zip first: use its folder
+                return
+        _set_aside(dest)
+    raise DataError(f"the unzipped files cannot be put into the cache folder {dest}; delete it and try again")
+
+
+def _cached_extraction(raw: bytes, name: str) -> Path:
+    """The zip's files in the cache, extracted once per content.
+
+    Several kernels may load one zip at the same moment. Each extracts into a temporary
+    folder of its own, marks it complete and renames it into place. The rename is atomic,
+    so a reader finds no folder or a complete one. A kernel that loses the race uses the
+    winner's folder and removes its own copy."""
+    uploads = cache_dir("uploads")
+    dest = uploads / hashlib.sha256(raw).hexdigest()[:24]
+    if _is_complete(dest):
+        return dest
+    _remove_stale(uploads)
+    tmp = uploads / f".{dest.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    try:
+        extract_zip(raw, tmp, name=name)
+        (tmp / _COMPLETE_MARK).touch()
+        _move_into_place(tmp, dest)
+    finally:
+        _remove(tmp)  # the loser's copy, or what a failed extraction left; gone after a rename
+    return dest
 
 
 def load_zip(
@@ -374,10 +537,7 @@ def load_zip(
     name: str = "the uploaded zip",
 ) -> ImageData:
     raw = data.read_bytes() if isinstance(data, Path) else data
-    digest = hashlib.sha256(raw).hexdigest()[:24]
-    dest = cache_dir("uploads") / digest
-    if not dest.is_dir():
-        extract_zip(raw, dest, name=str(data) if isinstance(data, Path) else "the upload")
+    dest = _cached_extraction(raw, str(data) if isinstance(data, Path) else "the upload")
     return load_folder(dest, transforms, test_size=test_size, seed=seed, name=name)
 
 
@@ -407,10 +567,9 @@ def thumbnails(data: ImageData, n: int = 6) -> list[dict[str, str]]:
     step = max(1, len(ds) // n)
     for i in range(0, min(len(ds), step * n), step):
         if isinstance(ds, FileImages):
-            with Image.open(ds.files[i]) as img:
-                pic = img.convert(ds.mode)
-                pic.thumbnail((64, 64))
-                label = ds.labels[i]
+            pic = ds.preview(i)
+            pic.thumbnail((64, 64))
+            label = ds.labels[i]
         else:
             x = ds.images[i]
             arr = (x.numpy() * 255).clip(0, 255) if x.dtype.is_floating_point else x.numpy()

@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from .builtin import BUILTINS
-from .csvread import read_csv_bytes
+from .columns import clean_text, invisible_difference
+from .csvread import MAX_COLUMNS, read_csv_bytes
 from .errors import DataError
 from .fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Progress, check_url, download
 from .numbers import read_formatted_numbers
@@ -41,18 +42,36 @@ def load_table(
 ) -> tuple[pd.DataFrame, str]:
     """The table a source names, and a short name for it in messages."""
     frame, label = _load_table(source, max_bytes=max_bytes, timeout=timeout, progress=progress, name=name)
-    _check_unique_columns(frame, label)
-    return read_formatted_numbers(frame), label
+    return read_formatted_numbers(_clean_columns(frame, label)), label
 
 
-def _check_unique_columns(frame: pd.DataFrame, label: str) -> None:
-    # Names are compared as the rest of the code sees them (str, trimmed for CSV): 1 and "1",
-    # or "a" and " a", would otherwise collide later with a message from deep inside pandas.
-    seen: set[str] = set()
-    for column in frame.columns:
-        if column in seen:
+def _clean_columns(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """``frame`` with its column names as ``clean_text`` shows them (a new frame when one
+    changes), once checked to be distinct."""
+    # Names are compared as the rest of the code sees them (str, cleaned): 1 and "1", "a"
+    # and " a", or "café" with its accent written apart, would otherwise collide later
+    # with a message from deep inside pandas, or look the same and be different.
+    names = [str(c) for c in frame.columns]
+    cleaned = [clean_text(n) for n in names]
+    seen: dict[str, int] = {}
+    for position, (raw, column) in enumerate(zip(names, cleaned, strict=True)):
+        if column not in seen:
+            seen[column] = position
+            continue
+        earlier = names[seen[column]]
+        if earlier.strip() == raw.strip():
             raise DataError(f"{label} has two columns named {column!r}; rename one", column=column, source=label)
-        seen.add(column)
+        raise DataError(
+            f'{label}: columns {seen[column] + 1} and {position + 1} are both named "{column}" once invisible '
+            f"differences are removed ({invisible_difference(earlier, raw)}); rename one of them",
+            column=column,
+            source=label,
+        )
+    if cleaned == list(frame.columns):
+        return frame
+    frame = frame.copy(deep=False)
+    frame.columns = cleaned
+    return frame
 
 
 def _load_table(
@@ -61,6 +80,10 @@ def _load_table(
     if isinstance(source, pd.DataFrame):
         if source.shape[1] == 0 or len(source) == 0:
             raise DataError("the DataFrame is empty")
+        if source.shape[1] > MAX_COLUMNS:
+            raise DataError(
+                f"{name or 'the DataFrame'} has {source.shape[1]:,} columns; the playground takes at most {MAX_COLUMNS:,}"
+            )
         frame = source.copy(deep=False)
         frame.columns = [str(c) for c in frame.columns]
         return frame, name or "the DataFrame"

@@ -83,6 +83,8 @@ def summarize_table(
     }
     if "csv" in frame.attrs:
         summary["csv"] = dict(frame.attrs["csv"])
+        # e.g. that the file has no header row (with a target, prepare_tabular's warnings hold these)
+        summary["warnings"] += summary["csv"].get("warnings", [])
     if target is not None:
         series = frame[target]
         check_target_column(series, target)  # before the class counts, which would fail deep in pandas

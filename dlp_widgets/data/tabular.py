@@ -27,6 +27,7 @@ from .columns import (
     TEXT,
     UNSUPPORTED,
     as_bool,
+    clean_text,
     column_kind,
     first_odd_position,
     is_odd_value,
@@ -72,10 +73,11 @@ def _json_value(value: Any) -> Any:
 
 def _row_number(data: pd.DataFrame | pd.Series, position: int) -> int:
     """The row of the value at ``position`` as a person finds it: in a table read from a
-    CSV file, as a spreadsheet shows it (the header is row 1), else counting the first
-    data row as 1. Rows dropped before (those without a target) still count."""
+    CSV file, as a spreadsheet shows it (the header, if the file has one, is row 1), else
+    counting the first data row as 1. Rows dropped before (those without a target) still count."""
     row = int(data.index[position]) if data.attrs.get(_LABELS_ARE_ROWS) else position
-    return row + (2 if "csv" in data.attrs else 1)
+    csv_read = data.attrs.get("csv")
+    return row + (2 if csv_read and csv_read.get("header", True) else 1)
 
 
 def _is_default_index(index: pd.Index) -> bool:
@@ -190,6 +192,7 @@ class Preprocessor:
         Outputs are ordered numeric columns first, then booleans, then one-hot groups
         (``output_names`` lists them).
         """
+        frame = _named_as_shown(frame, self.feature_names)
         missing = [f.name for f in self.features if f.name not in frame.columns]
         if missing:
             raise DataError(
@@ -233,7 +236,9 @@ class Preprocessor:
 
     def encode_target(self, series: pd.Series) -> np.ndarray:
         if self.task == "classification":
-            lookup = {name: i for i, name in enumerate(self.classes or [])}
+            lookup: dict[str, int] = {}
+            for i, name in enumerate(self.classes or []):  # (cleaned: models saved before kept raw text)
+                lookup.setdefault(label_name(name), i)
             codes, uniques = _factorize(series)
             mapped = []
             for value in uniques:
@@ -271,6 +276,21 @@ class Preprocessor:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
         return cls(**{**d, "features": [FeatureEncoding.from_dict(f) for f in d["features"]]})
+
+
+def _named_as_shown(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """``frame`` with a column renamed to one of ``names`` it lacks when the two look the
+    same (``clean_text``): training tables are read with their names cleaned, while rows to
+    predict may come with the names as they were in the file."""
+    if all(name in frame.columns for name in names):
+        return frame
+    wanted = {clean_text(name): name for name in names if name not in frame.columns}
+    renames = {}
+    for column in frame.columns:
+        name = wanted.pop(clean_text(str(column)), None)  # (popped: one column per name)
+        if name is not None:
+            renames[column] = name
+    return frame.rename(columns=renames) if renames else frame
 
 
 def _numeric_values(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -404,9 +424,12 @@ def _marker_hint(value: Any) -> str:
 
 
 def label_name(value: Any) -> str:
-    """A class label as text: 1.0 → "1", True → "True", "setosa" → "setosa"."""
+    """A class label as text: 1.0 → "1", True → "True", "setosa" → "setosa". Labels that
+    look the same are the same class: "setosa" with a zero-width space, a no-break space
+    or spaces around it, or "café" with its accent written apart, is the class that shows
+    (``clean_text``), when training and for new rows alike."""
     value = _json_value(value)
-    return str(value)
+    return clean_text(str(value))
 
 
 def encode_labels(series: pd.Series) -> tuple[np.ndarray, list[str], list[Any]]:
@@ -425,7 +448,8 @@ def _label_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str], 
     numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
     raw = {}
     for value, name in zip(uniques, names, strict=True):
-        raw.setdefault(name, _json_value(value))
+        # text stands for itself as shown: a look-alike spelling is not kept as the raw value
+        raw.setdefault(name, name if isinstance(value, str) else _json_value(value))
     keys = [float(raw[n]) if numeric else str(n) for n in unique_names]
     order = sorted(range(len(unique_names)), key=keys.__getitem__)
     rank = np.empty(len(order), dtype=np.int64)
@@ -494,6 +518,12 @@ def class_counts(series: pd.Series) -> dict[str, int]:
     return {c: int(n) for c, n in zip(classes, np.bincount(labels, minlength=len(classes)), strict=True)}
 
 
+def _category_name(value: Any) -> str:
+    """A categorical value as text, invisible differences removed (``clean_text``) but not
+    its spaces: " red" stays a category of its own, as the exported ONNX pipeline reads it."""
+    return clean_text(str(value), trim=False)
+
+
 def _category_codes(
     series: pd.Series, categories: list[str], fill: str, factorized: tuple[np.ndarray, Any] | None = None
 ) -> np.ndarray:
@@ -501,11 +531,15 @@ def _category_codes(
     ``fill``. Factorising first means only the distinct values are looked up;
     ``factorized`` is the series' ``_factorize`` result if the caller has it already."""
     codes, uniques = factorized if factorized is not None else _factorize(series)
-    position = {c: i for i, c in enumerate(categories)}
+    position: dict[str, int] = {}
+    for i, c in enumerate(categories):  # (cleaned again: models saved before kept raw text)
+        position.setdefault(_category_name(c), i)
     # the smallest signed type for the positions: the codes are gathered and compared a
     # column at a time, and a byte a row moves faster than eight
     small = np.result_type(np.int8, np.min_scalar_type(len(categories)))
-    lookup = np.array([position.get(str(u), -1) for u in uniques] + [position.get(str(fill), -1)], dtype=small)
+    lookup = np.array(
+        [position.get(_category_name(u), -1) for u in uniques] + [position.get(_category_name(fill), -1)], dtype=small
+    )
     return lookup[codes]  # code -1 (missing) picks the last entry: the fill's position
 
 
@@ -635,7 +669,7 @@ def prepare_tabular(
     one-hot) with everything learned from the training rows only."""
     chosen = features is not None
     features = _feature_names(frame, target, features)
-    warnings: list[str] = []
+    warnings: list[str] = list(frame.attrs.get("csv", {}).get("warnings", []))  # e.g. no header row
     if not chosen:  # every column by default: say which one is probably an identifier
         warnings += [w for w in (id_like_warning(frame[name]) for name in features) if w]
     frame, dropped = _rows_with_target(frame, target, warnings)
@@ -763,7 +797,14 @@ def _encode_target(values: pd.Series, target: str, task: str | None, warnings: l
     task = task or detect_task(values)
     warnings += task_warnings(values, task, target)
     if task != "classification":
-        return _Target(task, values=_numeric_target(values, target))
+        numbers = _numeric_target(values, target)
+        if len(numbers) and numbers.min() == numbers.max():
+            raise DataError(
+                f'target "{target}" has the same value ({_json_value(float(numbers[0]))}) in every row: '
+                "there is nothing for a model to learn; choose another target",
+                column=target,
+            )
+        return _Target(task, values=numbers)
     codes, label_of_code, classes, class_values = _label_codes(values)
     if len(classes) < 2:
         raise DataError(
@@ -1020,8 +1061,12 @@ def _fit_categorical(
             column=name,
         )
     missing, *counts = _train_counts(codes, train_pos, len(uniques)).tolist()
-    seen = [(c, str(u)) for c, u in zip(counts, uniques, strict=True) if c]
+    seen: dict[str, int] = {}  # values that look the same are one category (_category_name)
+    for count, value in zip(counts, uniques, strict=True):
+        if count:
+            shown = _category_name(value)
+            seen[shown] = seen.get(shown, 0) + count
     # the most frequent value (ties: the first in sorted order, as pandas' mode does)
-    fill = min((-c, n) for c, n in seen)[1] if seen else ""
-    categories = sorted({n for _, n in seen} | ({fill} if missing else set()))
+    fill = min((-c, n) for n, c in seen.items())[1] if seen else ""
+    categories = sorted(set(seen) | ({fill} if missing else set()))
     return FeatureEncoding(name, CATEGORICAL, fill=fill, categories=categories, missing_train=missing)

@@ -234,7 +234,9 @@ class Trainer:
             row["train_accuracy"] = int(correct) / max(seen, 1)
         else:
             sst = float(y_sq) - float(y_sum) ** 2 / max(seen, 1)
-            row["train_r2"] = 1.0 - float(sse) / sst if sst > 0 else float("nan")
+            # from running sums, a constant target's SST is rounding noise, not a spread
+            sst = sst if sst > 1e-12 * max(float(y_sq), 1.0) else 0.0
+            row["train_r2"] = M.r2_score(float(sse), sst)
         row["train_seconds"] = time.monotonic() - t0
         row["samples_per_sec"] = seen / row["train_seconds"] if row["train_seconds"] > 0 else float("nan")
         return row

@@ -68,6 +68,14 @@ def classification_scores(
     return probs.argmax(dim=1), probs
 
 
+def r2_score(sse: float, sst: float) -> float:
+    """1 − SSE/SST; for a constant target (SST 0), as scikit-learn has it: 1 when every
+    prediction is exact, else 0, never NaN."""
+    if sst > 0:
+        return 1.0 - sse / sst
+    return 1.0 if sse == 0 else 0.0
+
+
 def regression_scores(pred: torch.Tensor, y: torch.Tensor, scale: float) -> dict[str, float]:
     """R² (scale-free), and MAE and RMSE in the target's own units."""
     pred = pred.double().reshape(-1)
@@ -76,7 +84,7 @@ def regression_scores(pred: torch.Tensor, y: torch.Tensor, scale: float) -> dict
     sse = float((err * err).sum())
     sst = float(((y - y.mean()) ** 2).sum())
     return {
-        "r2": 1.0 - sse / sst if sst > 0 else float("nan"),
+        "r2": r2_score(sse, sst),
         "mae": float(err.abs().mean()) * scale,
         "rmse": float((err * err).mean().sqrt()) * scale,
     }

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from ..data.fingerprint import check_unchanged, frame_fingerprint, source_fingerprint
 from ..spec import ModelSpec, Spec
 
 RECORD = "data.json"
@@ -67,9 +68,11 @@ def record_data(folder: Path, spec: Spec, data: Any, data_name: str | None = Non
             "rows": int(len(data)),
             "n_columns": len(columns),
             "columns": columns[:SHOWN_COLUMNS],
+            "fingerprint": frame_fingerprint(data),
         }
     else:
-        record = {"kind": "source", "source": data if isinstance(data, str) else spec.data.source}
+        source = data if isinstance(data, str) else spec.data.source
+        record = {"kind": "source", "source": source, "fingerprint": source_fingerprint(source) if source else None}
     (folder / RECORD).write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
     return record
 
@@ -96,6 +99,40 @@ def stored_upload(folder: Path, record: dict[str, Any] | None) -> tuple[str, byt
     if hashlib.sha256(content).hexdigest() != record.get("sha256"):
         return None
     return str(record.get("name")), content
+
+
+def data_for_run(folder: Path, run_id: str, data: Any, record: dict[str, Any] | None) -> Any:
+    """The data to resume or export a run with: ``data`` when given, else what the run
+    recorded (its source, its kept upload); checked against the fingerprint the run
+    recorded, so that nothing goes on with data other than the run's own. Raises
+    ``DataError`` saying what differs or what to pass."""
+    from ..data import DataError
+
+    record = record or {}
+    kind = record.get("kind")
+    if data is None:
+        if kind == "dataframe":
+            raise DataError(f"run {run_id} trained on {describe_dataframe(record)}, passed from Python: pass it again")
+        if kind == "upload":
+            upload = stored_upload(folder, record)
+            if upload is None:
+                raise DataError(
+                    f"the uploaded file run {run_id} trained on ({record.get('name')}) is missing or changed"
+                )
+            return upload[1]
+        if kind == "source" and record.get("source"):
+            source = record["source"]
+            check_unchanged(source, record.get("fingerprint"), source_fingerprint(source), run_id)
+            return source
+        return None  # a run from before records: its spec's source, unchecked as it was
+    if isinstance(data, pd.DataFrame) and kind == "dataframe":
+        check_unchanged("the DataFrame passed", record.get("fingerprint"), frame_fingerprint(data), run_id)
+    elif isinstance(data, str) and kind == "source":
+        check_unchanged(data, record.get("fingerprint"), source_fingerprint(data), run_id)
+    elif isinstance(data, (bytes, bytearray, memoryview)) and kind == "upload":
+        if hashlib.sha256(bytes(data)).hexdigest() != record.get("sha256"):
+            raise DataError(f"these bytes are not the file run {run_id} trained on ({record.get('name')})")
+    return data
 
 
 def describe_dataframe(record: dict[str, Any]) -> str:

@@ -23,16 +23,17 @@ import torch
 from ..data import DataError, ImageData, TabularData, load_table, prepare
 from ..data.images import TensorImages
 from ..runstore import RunStore, open_store
+from ..runstore.ownership import Claim
 from ..spec import Spec, SpecError, infer, load_spec
 from .build import build_model
+from .checkpoints import CheckpointError, read_checkpoint, write_checkpoint
 from .device import describe, pick_device
 from .loop import Diverged, LoopConfig, LoopState, Split, Stopped, Trainer
 from .memory import activation_bytes, check_batch_fits, eval_rows
 from .objective import check_fit, inverse_frequency, loss_name, make_loss, make_optimizer
 from .run_data import (
-    DATAFRAME_LABEL,
+    data_for_run,
     default_name,
-    describe_dataframe,
     read_record,
     record_data,
     source_label,
@@ -41,9 +42,8 @@ from .run_data import (
 from .threads import threads_for
 
 Callback = Callable[[dict[str, Any]], None]
-CHECKPOINT_FORMAT = "dlp_widgets.checkpoint/1"
-# what a run keeps in its folder; an export must not replace any of them
-RUN_FILES = frozenset({"last.pt", "best.pt", "last.tmp.pt", "best.tmp.pt", "spec.json", "preprocessing.json"})
+# the export formats that need the trained weights
+NEEDS_WEIGHTS = frozenset({"onnx", "onnx_pipeline", "pt"})
 
 
 MAX_NAME = 200
@@ -102,6 +102,7 @@ class Run:
         self._trainer: Trainer | None = None
         self._lock = threading.Lock()
         self._frame: pd.DataFrame | None = None  # data passed from Python, for script export
+        self._claim: Claim | None = None  # this process's hold on the run while it trains
 
     # -- what users look at
 
@@ -180,16 +181,18 @@ class Run:
 
         ``data`` matters for "script" only: the table the run trained on when the run no
         longer holds it (reloaded from the store after training on a DataFrame)."""
-        from ..export import FORMATS, ExportError, check_format, check_target, write_export
+        from ..export import FORMATS, ExportError, check_format, real_target, write_export
 
         check_format(fmt)
-        out = check_target(path) if path is not None else self.folder / FORMATS[fmt]
-        if out.name in RUN_FILES and out.resolve().parent == self.folder.resolve():
-            raise ExportError(f"{out.name} is this run's own file (needed to load or resume it); choose another name")
-        write_export(
+        out = real_target(path if path is not None else self.folder / FORMATS[fmt])
+        protected = self.store.protects(out)
+        if protected:
+            raise ExportError(f"{out} is {protected}: an export never replaces it; choose another name")
+        model = self.model if fmt in NEEDS_WEIGHTS else None  # the code needs no trained weights
+        written = write_export(
             fmt,
             out,
-            model=self.model,
+            model=model,
             spec=self.spec,
             preprocessing=self.preprocessing,
             metrics=self.metrics,
@@ -198,8 +201,8 @@ class Run:
             run_id=self.id,
             name=self.name,
         )
-        self.store.add_artefact(self.id, fmt, out)
-        return out
+        self.store.add_artefact(self.id, fmt, written)
+        return written
 
     def export_files(self, fmt: str, path: str | Path | None = None, data: Any = None) -> list[Path]:
         """``export``, returning every file written: the script's data file comes beside it."""
@@ -248,38 +251,39 @@ class Run:
         return stored_upload(self.folder, self.data_record)
 
     def _training_table(self, data: Any) -> pd.DataFrame | None:
+        if data is None and self._frame is not None:
+            return self._frame  # the table this process trained on, still in memory
+        if data is None and (self.preprocessing or {}).get("kind") == "image":
+            return None  # the exporter says what is missing
+        if data is None and (self.data_record or {}).get("kind") == "dataframe":
+            return None  # the exporter asks for the table
+        data = data_for_run(self.folder, self.id, data, self.data_record)
         if isinstance(data, pd.DataFrame):
             return data
-        if data is not None:
-            return load_table(data)[0]
-        if self._frame is not None:
-            return self._frame
+        source = data if data is not None else self.spec.data.source
+        if source is None:
+            return None
         upload = self.stored_data()
-        if upload is not None:
-            return load_table(upload[1], name=upload[0])[0]
-        image_run = (self.preprocessing or {}).get("kind") == "image"
-        if self.spec.data.source is None or image_run:
-            return None  # the exporter says what is missing
-        return load_table(self.spec.data.source)[0]
+        return load_table(source, name=upload[0] if upload and isinstance(source, bytes) else None)[0]
 
     def resume(self, data: Any = None, *, background: bool = False) -> Run:
-        """Continue an interrupted or stopped run from its last checkpoint, to its epoch count."""
+        """Continue an interrupted or stopped run from its last checkpoint, to its epoch count.
+
+        It goes on with the data it trained on: its source (checked unchanged), its kept
+        upload, or ``data`` (a DataFrame run needs its table again, checked the same)."""
         if not self.done:
             raise RuntimeError("the run is still going")
-        record = self.data_record or {}
-        source = self.store.get_run(self.id)["source"]
-        if data is None and (record.get("kind") == "dataframe" or source == DATAFRAME_LABEL):
-            what = describe_dataframe(record) if record else "a DataFrame"
-            raise DataError(f"this run trained on {what}, passed from Python: pass it again, resume(data=df)")
-        if data is None and record.get("kind") == "upload":
-            upload = self.stored_data()
-            if upload is None:
-                raise DataError(f"the uploaded file this run trained on ({record.get('name')}) is missing or changed")
-            data = upload[1]
-        trainer, _ = self._prepare(data, resume=True)  # may refuse: the run stays as it was
+        data = data_for_run(self.folder, self.id, data, self.data_record)
+        claim = self.store.claim(self.id)  # refused while another process trains it
+        try:
+            trainer, _ = self._prepare(data, resume=True)  # may refuse: the run stays as it was
+            self.store.resume_run(self.id)
+        except BaseException:
+            claim.release()
+            raise
+        self._claim = claim
         self._stop.clear()
         self._done.clear()
-        self.store.resume_run(self.id)
         if background:
             self._thread = threading.Thread(target=self._execute, args=(trainer,), daemon=True)
             self._thread.start()
@@ -311,9 +315,10 @@ class Run:
         path = self._checkpoint_path(kind)
         if not path.exists():  # never hand out untrained weights as if they were the run's
             raise FileNotFoundError(f"run {self.id} has no saved weights ({path.name} is missing): no epoch finished")
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path} is not this run's checkpoint (was it overwritten?)")
+        try:
+            ckpt = read_checkpoint(path)
+        except CheckpointError as exc:
+            raise ValueError(exc.message) from None
         model = build_model(self.spec.model)
         model.load_state_dict(ckpt["model"])
         model.eval()
@@ -388,12 +393,16 @@ class Run:
         path = self._checkpoint_path()
         if not path.exists():
             return LoopState()
-        ckpt = torch.load(path, map_location=device, weights_only=True)
-        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-            raise DataError(f"{path} is not this run's checkpoint (was it overwritten?); it cannot be resumed")
+        try:
+            ckpt = read_checkpoint(path, device)
+        except CheckpointError as exc:
+            raise DataError(f"{exc.message}; it cannot be resumed") from None
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         self._history = list(ckpt["history"])
+        # the weights decide: epochs the store holds beyond them (a kill between the two
+        # writes) are dropped, and any it lacks are written back
+        self.store.set_epochs(self.id, self._history)
         return LoopState(
             epoch=ckpt["epoch"],
             history=list(ckpt["history"]),
@@ -405,25 +414,20 @@ class Run:
     def _on_epoch(
         self, state: LoopState, model: torch.nn.Module, optimizer: torch.optim.Optimizer, improved: bool
     ) -> None:
-        row = state.history[-1]
+        # the checkpoint before the epoch's row: a kill between the two leaves weights a row
+        # ahead of the store, which a resume puts right (never a row the weights lack)
+        write_checkpoint(
+            self.folder,
+            epoch=state.epoch,
+            model_state=state.good_state,
+            optimizer_state=optimizer.state_dict(),
+            generator_state=state.generator_state,
+            best_test_loss=state.best_test_loss,
+            history=state.history,
+            improved=improved,
+        )
         self._history = list(state.history)
-        self.store.add_epoch(self.id, state.epoch, row)
-        ckpt = {
-            "format": CHECKPOINT_FORMAT,
-            "epoch": state.epoch,
-            "model": state.good_state,
-            "optimizer": optimizer.state_dict(),
-            "generator": state.generator_state,
-            "best_test_loss": state.best_test_loss,
-            "history": state.history,
-        }
-        tmp = self._checkpoint_path("last.tmp")
-        torch.save(ckpt, tmp)
-        os.replace(tmp, self._checkpoint_path())  # a crash mid-write never leaves half a file
-        if improved:
-            tmp = self._checkpoint_path("best.tmp")
-            torch.save({"format": CHECKPOINT_FORMAT, "epoch": state.epoch, "model": state.good_state}, tmp)
-            os.replace(tmp, self._checkpoint_path("best"))
+        self.store.add_epoch(self.id, state.epoch, state.history[-1])
 
     def _execute(self, trainer: Trainer) -> None:
         self._trainer = trainer
@@ -459,23 +463,59 @@ class Run:
             )
         except Exception as exc:  # any failure ends the run as failed, with its message saved
             status = "failed"
-            error = f"{type(exc).__name__}: {exc}"
+            error = failure_message(exc)
             self.warnings.append("".join(traceback.format_exception_only(type(exc), exc)).strip())
             if trainer.state.good_state is not None:
                 trainer.model.load_state_dict(trainer.state.good_state)
+        self._finish(trainer, status, error)
+
+    def _finish_unstarted(self, error: str) -> None:
+        """End a run that failed before its training began (its files could not be written)."""
         try:
-            final = trainer.final_metrics() if trainer.state.epoch > 0 else {}
-        except Exception as exc:  # noqa: BLE001 - the run's own status matters more
-            final = {}
-            error = error or f"final evaluation failed: {exc}"
-        final["epochs"] = trainer.state.epoch
-        final["warnings"] = list(self.warnings)
-        self.metrics = final
-        self.status, self.error = status, error
-        self.store.finish_run(self.id, status, final, error)
-        trainer.model.eval()
+            self.store.finish_run(self.id, "failed", {"epochs": 0}, error)
+        except Exception:  # noqa: BLE001 - the caller raises the first error; this one adds nothing
+            pass
+        if self._claim is not None:
+            self._claim.release()
+            self._claim = None
+        self.status, self.error = "failed", error
         self._done.set()
-        self._emit({"type": "finished", "status": status, "error": error, "metrics": final})
+
+    def _finish(self, trainer: Trainer, status: str, error: str | None) -> None:
+        """End the run whatever else fails: the status and message are set, ``wait()``
+        returns and the finished event goes out, even when the store cannot be written (a
+        full disk, a read-only folder, a lock held too long)."""
+        final: dict[str, Any] = {}
+        try:
+            try:
+                final = trainer.final_metrics() if trainer.state.epoch > 0 else {}
+            except Exception as exc:  # noqa: BLE001 - the run's own status matters more
+                error = error or f"final evaluation failed: {failure_message(exc)}"
+            final["epochs"] = trainer.state.epoch
+            final["warnings"] = list(self.warnings)
+            try:
+                self.store.finish_run(self.id, status, final, error)
+            except Exception as exc:  # noqa: BLE001 - said in the run's error, never a dead thread
+                note = f"its ending could not be saved: {failure_message(exc)}"
+                error = f"{error}; {note}" if error else note
+            trainer.model.eval()
+        finally:
+            self.metrics = final
+            self.status, self.error = status, error
+            if self._claim is not None:
+                self._claim.release()
+                self._claim = None
+            self._done.set()
+            self._emit({"type": "finished", "status": status, "error": error, "metrics": final})
+
+
+def failure_message(exc: BaseException) -> str:
+    """An exception as one line a person can act on: our own errors by their message, the
+    store's and the checkpoints' in words, others with their type."""
+    message = getattr(exc, "message", None)
+    if isinstance(message, str):
+        return message
+    return f"{type(exc).__name__}: {exc}"
 
 
 # ---------------------------------------------------------------- the API
@@ -517,20 +557,30 @@ def _new_run(
             raise SpecError(str(exc)) from None
     if store is not None and not isinstance(store, RunStore):
         raise TypeError(f"store must be a RunStore (dlp_widgets.runstore.open_store(path)), not {type(store).__name__}")
+    if isinstance(data, str):  # another source than the spec's: the run's spec says what it used
+        raw = spec.to_dict()
+        spec = load_spec({**raw, "data": {**raw["data"], "source": data}})
+        data = None
     store = store or open_store()
     probe = Run(store, "", spec)  # validate everything before a run exists in the store
     trainer, prepared = probe._prepare(data, resume=False)
     run_id = store.create_run(
-        name=name or store.free_name(default_name(spec, data, data_name)),
+        name=name,
+        default_name=default_name(spec, data, data_name),
         spec=spec.to_dict(),
         source=source_label(spec, data, data_name),
         task=prepared.task,
         device=probe.device,
     )
     probe.id = run_id
-    record_data(probe.folder, spec, data, data_name)
-    _write_json(probe.folder / "spec.json", spec.to_dict())
-    _write_json(probe.folder / "preprocessing.json", probe.preprocessing)
+    try:
+        probe._claim = store.claim(run_id)
+        record_data(probe.folder, spec, data, data_name)
+        _write_json(probe.folder / "spec.json", spec.to_dict())
+        _write_json(probe.folder / "preprocessing.json", probe.preprocessing)
+    except BaseException as exc:  # the row exists: it must not stay "running"
+        probe._finish_unstarted(failure_message(exc))
+        raise
     for message in probe.warnings:
         warnings.warn(message, DLPWarning, stacklevel=_caller_level())
     return probe, trainer

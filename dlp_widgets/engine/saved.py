@@ -40,6 +40,9 @@ def load_model(path: str | Path) -> SavedModel:
         raise ValueError(not_ours) from None
     if not isinstance(payload, dict) or payload.get("format") != PT_FORMAT:
         raise ValueError(not_ours)
+    missing = [key for key in ("spec", "state_dict", "preprocessing") if key not in payload]
+    if missing:
+        raise ValueError(f"{file} is a dlp_widgets model file without its {', '.join(missing)}: export it again")
     spec = load_spec(payload["spec"])
     model = build_model(spec.model)
     model.load_state_dict(payload["state_dict"])

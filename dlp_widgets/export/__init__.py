@@ -3,9 +3,12 @@ code, a training script). They take plain values, not runs: ``Run.export`` gathe
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 from typing import Any
 
+from ..home import write_error_reason
 from .errors import ExportError
 
 FORMATS = {
@@ -16,7 +19,7 @@ FORMATS = {
     "script": "train_model.py",
 }
 
-__all__ = ["FORMATS", "ExportError", "check_format", "check_target", "write_export"]
+__all__ = ["FORMATS", "ExportError", "check_format", "check_target", "real_target", "write_export"]
 
 
 def check_format(fmt: str) -> str:
@@ -54,12 +57,26 @@ def write_export(
     training table, needed by ``script``; ``onnx_pipeline`` checks itself on its first rows
     when given (and on rows made up from the preprocessing in any case)."""
     check_format(fmt)
-    out = check_target(out)
+    final = real_target(out)
+    # written beside the target under a temporary name, then renamed: a failed export never
+    # leaves half a file, nor destroys what was there
+    tmp = final.with_name(f".{final.stem}.{uuid.uuid4().hex[:8]}.part{final.suffix}")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        return _write(fmt, out, model, spec, preprocessing, metrics, check_batch, frame, run_id, name)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _write(fmt, tmp, model, spec, preprocessing, metrics, check_batch, frame, run_id, name, final)
+        os.replace(tmp, final)
     except OSError as exc:  # a read-only place, a full disk, /proc
-        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise ExportError(f"cannot write {final}: {write_error_reason(final.parent, exc)}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return final
+
+
+def real_target(path: str | Path) -> Path:
+    """The file an export to ``path`` really writes: checked as ``check_target`` does, then
+    through any symbolic link (a link to a checkpoint must be seen as the checkpoint)."""
+    out = check_target(path)
+    return out.expanduser().resolve()
 
 
 def _write(
@@ -73,7 +90,10 @@ def _write(
     frame: Any,
     run_id: str,
     name: str,
-) -> Path:
+    final: Path,
+) -> None:
+    """Write ``fmt`` to ``out``, a temporary name for ``final`` (the script names itself and
+    its data file after ``final``)."""
     if fmt == "onnx":
         from .onnx import export_onnx, model_metadata
 
@@ -95,5 +115,4 @@ def _write(
     else:
         from .script import write_script
 
-        write_script(out, spec=spec, preprocessing=preprocessing, frame=frame, run_id=run_id, name=name)
-    return out
+        write_script(out, spec=spec, preprocessing=preprocessing, frame=frame, run_id=run_id, name=name, final=final)

@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from ..data.columns import _FALSE, _TRUE, BOOLEAN, CATEGORICAL, NUMERIC
+from ..data.columns import _FALSE, _TRUE, BOOLEAN, CATEGORICAL, NUMERIC, clean_text
 from ..data.tabular import FeatureEncoding, Preprocessor
 from .errors import ExportError
 from .onnx import TOLERANCE, export_onnx, model_metadata
@@ -380,7 +380,8 @@ def describe_inputs(pre: Preprocessor) -> str:
 
 def pipeline_inputs(rows: pd.DataFrame, preprocessing: dict[str, Any]) -> dict[str, np.ndarray]:
     """Raw rows as the pipeline's inputs: numeric columns as float32 (missing as NaN), the
-    others as text (missing as ""). An empty text counts as missing in the pipeline."""
+    others as text (missing as ""), categories cleaned of look-alike characters as in
+    training (``clean_text``). An empty text counts as missing in the pipeline."""
     pre = Preprocessor.from_dict(preprocessing)
     missing = [str(f.name) for f in pre.features if f.name not in rows.columns]
     if missing:
@@ -391,7 +392,10 @@ def pipeline_inputs(rows: pd.DataFrame, preprocessing: dict[str, Any]) -> dict[s
         if f.kind == NUMERIC:
             values = pd.to_numeric(series).to_numpy(dtype=np.float32, na_value=np.nan)
         else:
-            values = np.array(["" if pd.isna(v) else str(v) for v in series], dtype=object)
+            # categories cleaned as training cleaned them (an ONNX graph cannot compose accents
+            # or drop zero-width characters itself): feed raw text through this function
+            clean = (lambda v: clean_text(v, trim=False)) if f.kind == CATEGORICAL else str
+            values = np.array(["" if pd.isna(v) else clean(str(v)) for v in series], dtype=object)
         feeds[str(f.name)] = values.reshape(-1, 1)
     return feeds
 

@@ -9,6 +9,8 @@ Everything written into the script is either our own template or a Python litera
 
 from __future__ import annotations
 
+import inspect
+import os
 import pprint
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +26,7 @@ TEMPLATE = '''#!/usr/bin/env python3
 
 Exported by dlp_widgets from run {run_id}. Needs only torch and pandas.
 
-    python {filename}                         # reads {data_name}
+    python {filename}                         # reads {data_doc}
     python {filename} --data other.csv --epochs 50 --out model.pt
     torchrun --nproc_per_node=2 {filename}    # DistributedDataParallel (gloo on CPU, NCCL on GPUs)
 """
@@ -33,6 +35,7 @@ import argparse
 import json
 import math
 import os
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -48,12 +51,14 @@ def build_model():
     return model
 
 
+{clean_text_source}
+
 def label_name(value):
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value)
+    return clean_text(str(value))
 
 
 def split_positions(n, labels, n_classes, test_size, shuffle, seed):
@@ -130,7 +135,7 @@ def prepare(frame):
             parts.append(col[:, None])
     for f in CONFIG["features"]:
         if f["kind"] == "categorical":
-            text = frame[f["name"]].astype("string")
+            text = frame[f["name"]].astype("string").map(lambda v: clean_text(v, trim=False), na_action="ignore")
             train_text = text.iloc[train]
             counts = train_text.value_counts()
             fill = min((-int(c), str(v)) for v, c in counts.items())[1] if len(counts) else ""
@@ -257,15 +262,40 @@ if __name__ == "__main__":
 '''
 
 
+def _clean_text_source() -> str:
+    """The data layer's ``clean_text``, copied into the script from its source, with the
+    table it uses: a script that cleaned labels its own way would disagree with the run."""
+    from ..data import columns
+
+    table = f"_TO_PLAIN = {columns._TO_PLAIN!r}\n"
+    return table + "\n\n" + inspect.getsource(columns.clean_text)
+
+
 def data_path(script: Path) -> Path:
     """The training table written beside a script: ``<stem>_data.csv``."""
     return script.parent / f"{script.stem}_data.csv"
 
 
+def _docstring_text(text: str) -> str:
+    """``text`` as it can stand inside a triple-quoted docstring: escaped as Python escapes
+    it, quotes included, so a name holding quotes, backslashes or line breaks can neither end
+    the docstring nor become code."""
+    return repr(text)[1:-1].replace('"', '\\"')
+
+
 def write_script(
-    path: Path, *, spec: Spec, preprocessing: dict[str, Any] | None, frame: Any, run_id: str, name: str
+    path: Path,
+    *,
+    spec: Spec,
+    preprocessing: dict[str, Any] | None,
+    frame: Any,
+    run_id: str,
+    name: str,
+    final: Path | None = None,
 ) -> Path:
-    """The script and, beside it, the training table as ``<stem>_data.csv``."""
+    """The script at ``path`` and, beside it, the training table as ``<stem>_data.csv``;
+    both named after ``final`` when ``path`` is a temporary name for it."""
+    final = final or path
     pre = preprocessing
     if not pre or pre.get("kind") == "image":
         raise ExportError("the standalone training script covers tabular runs; this run trained on images")
@@ -274,15 +304,15 @@ def write_script(
             "this run trained on a table passed from Python, which it no longer holds: "
             "pass the same table, run.export('script', path, data=frame) (CLI: --data FILE.csv)"
         )
+    frame = frame.rename(columns=str)  # as the data layer names columns: 0 and "0" are one column
     needed = [pre["target"], *(f["name"] for f in pre["features"])]
     missing = [c for c in needed if c not in frame.columns]
     if missing or len(frame) == 0:
         what = f"lacks the run's column(s) {', '.join(map(repr, missing[:8]))}" if missing else "has no rows"
         raise ExportError(f"the table given for the script {what}: pass the table the run trained on")
     source = spec.data.source
-    data_file = data_path(path)
+    data_file = data_path(final)
     data_name = data_file.name
-    frame.to_csv(data_file, index=False)
     t = spec.training
     config = {
         "task": pre["task"],
@@ -307,13 +337,21 @@ def write_script(
         "    " + line if line else "" for line in body.splitlines() if not line.startswith(("import ", "from "))
     )
     text = TEMPLATE.format(
-        title=repr(name)[1:-1].replace('"""', "'''"),
+        title=_docstring_text(name),
         run_id=run_id,
-        filename=path.name,
+        filename=_docstring_text(final.name),
+        data_doc=_docstring_text(data_name),
         data_name=data_name,
+        clean_text_source=_clean_text_source(),
         config=pprint.pformat(config, indent=1, width=100, sort_dicts=False),
         model_code=model_code,
     )
-    compile(text, str(path), "exec")  # a template bug must fail here, not in the user's hands
+    compile(text, str(final), "exec")  # a template bug must fail here, before any file is written
+    tmp = data_file.with_name(f".{data_file.name}.part")
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, data_file)
+    finally:
+        tmp.unlink(missing_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..home import dlp_home, ensure_folder
+from ..home import dlp_home, ensure_folder, write_error_reason
+from . import ownership
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -70,6 +71,8 @@ CREATE TABLE IF NOT EXISTS progress (
 """
 
 STATUSES = ("running", "finished", "stopped", "diverged", "failed", "interrupted")
+# how long a write waits for another process's write before the store counts as locked
+LOCK_TIMEOUT = 30.0
 
 # a table called "runs" without these is another program's, not ours
 _RUN_COLUMNS = {"id", "name", "created", "status", "spec"}
@@ -79,13 +82,15 @@ _SHOWN_MATCHES = 5
 
 
 class StoreError(ValueError):
-    """The run store's file cannot be used: not a SQLite database, damaged, or not ours.
-    It is left exactly as it was. ``path`` is the file."""
+    """The run store's file cannot be used: not a SQLite database, damaged, not ours,
+    read-only, locked or on a full disk. It is left exactly as it was. ``path`` is the
+    file; ``reason`` one word for code ("read-only", "locked", "cannot write", ...)."""
 
-    def __init__(self, message: str, path: Path) -> None:
+    def __init__(self, message: str, path: Path, reason: str = "unusable") -> None:
         super().__init__(message)
         self.message = message
         self.path = path
+        self.reason = reason
 
 
 def _pid_alive(pid: int) -> bool:
@@ -105,15 +110,24 @@ def _json(value: Any) -> str:
 class RunStore:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.read_only = False  # set when the store can be read but not written
         ensure_folder(path.parent, "the run store's folder")
         if path.is_dir():
             raise StoreError(f"{path} is a folder, not a run store: nothing was changed; move it aside", path)
-        with self._connect() as db:
-            # only reads until the file is known to be a run store: WAL mode and the schema
-            # would otherwise be written into whatever the file is
-            self._check_is_run_store(db)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        try:
+            with self._connect() as db:
+                # only reads until the file is known to be a run store: WAL mode and the schema
+                # would otherwise be written into whatever the file is
+                self._check_is_run_store(db)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(SCHEMA)
+        except StoreError as exc:
+            if exc.reason not in ("read-only", "cannot open") or not path.is_file():
+                raise
+            self.read_only = True  # listing and showing runs still works; saving says why not
+            with self._connect() as db:
+                self._check_is_run_store(db)
+            return
         self.mark_interrupted()
 
     def _check_is_run_store(self, db: sqlite3.Connection) -> None:
@@ -131,9 +145,14 @@ class RunStore:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # a connection per operation: safe from any thread, nothing held open across a crash
         try:
-            db = sqlite3.connect(self.path, timeout=30)
+            if self.read_only:  # immutable: SQLite then needs no -wal or -shm file it could not make
+                db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=30)
+            else:
+                db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT)
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"the run store {self.path} cannot be opened: {exc}", self.path) from None
+            raise self._unusable(exc) or StoreError(
+                f"the run store {self.path} cannot be opened: {exc}", self.path, "cannot open"
+            ) from None
         db.row_factory = sqlite3.Row
         try:
             db.execute("PRAGMA foreign_keys=ON")
@@ -148,14 +167,36 @@ class RunStore:
             db.close()
 
     def _unusable(self, exc: sqlite3.DatabaseError) -> StoreError | None:
-        """A StoreError for a file SQLite cannot read as a database; None for other errors
-        (a locked store, a bad query), which keep their own type."""
+        """A StoreError, in words, for a store SQLite cannot read or write: not a database,
+        damaged, read-only, locked, a full disk, an I/O error. None for other errors (a bad
+        query), which keep their own type."""
         code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF  # extended codes carry the primary one in the low byte
         advice = "Nothing was changed; move the file aside (a new store is made in its place) or point DLP_HOME at another folder"
+        folder = self.path.parent
         if code == sqlite3.SQLITE_NOTADB:
             return StoreError(f"{self.path} is not a run store: it is not a SQLite database. {advice}", self.path)
         if code == sqlite3.SQLITE_CORRUPT:
             return StoreError(f"the run store {self.path} is damaged ({exc}). {advice}", self.path)
+        if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):
+            return StoreError(
+                f"the run store {self.path} is read-only: runs can be listed and shown but not saved; "
+                "make it writable or point DLP_HOME at another folder",
+                self.path,
+                "read-only",
+            )
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return StoreError(
+                f"the run store {self.path} is locked by another program (waited {LOCK_TIMEOUT:g} s); "
+                "close what holds it and try again",
+                self.path,
+                "locked",
+            )
+        if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+            reason = write_error_reason(folder, exc)
+            kind = "cannot open" if code == sqlite3.SQLITE_CANTOPEN else "cannot write"
+            if code == sqlite3.SQLITE_FULL:
+                reason = f"no space left on the device holding {folder}"
+            return StoreError(f"the run store {self.path} cannot be written: {reason}", self.path, kind)
         return None
 
     @property
@@ -165,31 +206,74 @@ class RunStore:
     def run_dir(self, run_id: str) -> Path:
         return ensure_folder(self.runs_dir / run_id, "the run's folder")
 
+    # what a run keeps in its folder: the store's own, never replaced by an export
+    RUN_FILES = frozenset({"last.pt", "best.pt", "spec.json", "preprocessing.json", "data.json", ownership.LOCK_FILE})
+
+    def protects(self, path: Path) -> str | None:
+        """What ``path`` (already resolved through links) is to the store, if it is one of
+        its own files: the database, a run's checkpoint or record, a kept upload. None for
+        anything else (an export into a run's folder under another name is fine)."""
+        home = self.path.parent.resolve()
+        database = self.path.resolve()
+        if path in {database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")}:
+            return "the run store's database"
+        runs = home / "runs"
+        if path.is_relative_to(runs):
+            parts = path.relative_to(runs).parts
+            if len(parts) == 2 and (parts[1] in self.RUN_FILES or parts[1].endswith(".part")):
+                return f"run {parts[0]}'s own file {parts[1]} (needed to load or resume it)"
+            if len(parts) > 2:
+                return f"a file kept with run {parts[0]}"
+        if path.is_relative_to(home / "cache"):
+            return "a file of the playground's cache"
+        return None
+
     # -- writing
 
     def create_run(
-        self, *, name: str | None, spec: dict[str, Any], source: str | None, task: str | None, device: str
+        self,
+        *,
+        name: str | None,
+        spec: dict[str, Any],
+        source: str | None,
+        task: str | None,
+        device: str,
+        default_name: str = "run",
     ) -> str:
+        """A new running run, named ``name`` as given, or else ``free_name(default_name)``,
+        chosen inside the insert so that two processes never take the same."""
+        self._check_writable()
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
         # the folder first: a file in the way of it must fail before a row exists to be left behind
         folder = self.run_dir(run_id)
         try:
-            self._insert_run(run_id, name=name, spec=spec, source=source, task=task, device=device)
+            self._insert_run(
+                run_id, name=name, spec=spec, source=source, task=task, device=device, default_name=default_name
+            )
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         return run_id
 
     def _insert_run(
-        self, run_id: str, *, name: str | None, spec: dict[str, Any], source: str | None, task: str | None, device: str
+        self,
+        run_id: str,
+        *,
+        name: str | None,
+        spec: dict[str, Any],
+        source: str | None,
+        task: str | None,
+        device: str,
+        default_name: str,
     ) -> None:
         with self._connect() as db:
-            count = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+            db.execute("BEGIN IMMEDIATE")  # the name is chosen and taken in one step
+            chosen = name or self._free_name(db, default_name)
             db.execute(
                 "INSERT INTO runs (id, name, created, status, source, task, spec, device, host, pid) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id,
-                    name or f"run {count + 1}",
+                    chosen,
                     time.time(),
                     "running",
                     source,
@@ -205,18 +289,49 @@ class RunStore:
         """``base``, or ``base #2``, ``#3``… when runs already carry it: default names stay
         apart in lists and charts (a name a person chose is kept as given)."""
         with self._connect() as db:
-            taken = {
-                r[0]
-                for r in db.execute(
-                    "SELECT name FROM runs WHERE name = ? OR substr(name, 1, ?) = ?", (base, len(base) + 2, base + " #")
-                )
-            }
+            return self._free_name(db, base)
+
+    @staticmethod
+    def _free_name(db: sqlite3.Connection, base: str) -> str:
+        taken = {
+            r[0]
+            for r in db.execute(
+                "SELECT name FROM runs WHERE name = ? OR substr(name, 1, ?) = ?", (base, len(base) + 2, base + " #")
+            )
+        }
         if base not in taken:
             return base
         n = 2
         while f"{base} #{n}" in taken:
             n += 1
         return f"{base} #{n}"
+
+    def claim(self, run_id: str) -> ownership.Claim:
+        """This process's hold on a run it is about to train; refused while another holds it."""
+        self._check_writable()
+        held = ownership.claim(self.run_dir(run_id))
+        if held is None:
+            raise StoreError(
+                f"run {run_id} is training in {self.owner(run_id)}: stop it there first", self.path, "owned"
+            )
+        return held
+
+    def owner(self, run_id: str) -> str:
+        """The process that started or last resumed a run, in words."""
+        with self._connect() as db:
+            row = db.execute("SELECT pid, host FROM runs WHERE id=?", (run_id,)).fetchone()
+        return f"process {row['pid']} on {row['host']}" if row else "another process"
+
+    def is_training(self, run_id: str) -> bool:
+        """Whether a process still trains the run: its lock is held (or, where no lock can
+        tell, its process is alive on this host)."""
+        row = self.get_run(run_id)
+        if row is None or row["status"] != "running":
+            return False
+        held = ownership.held(self.runs_dir / row["id"])
+        if held is not None:
+            return held
+        return row["host"] != socket.gethostname() or _pid_alive(row["pid"])
 
     def resume_run(self, run_id: str) -> None:
         with self._connect() as db:
@@ -264,28 +379,59 @@ class RunStore:
         with self._connect() as db:
             db.execute("UPDATE runs SET name=? WHERE id=?", (name, run_id))
 
-    def delete_run(self, run_id: str) -> None:
-        """Delete a run, its epochs and files; a run still training is refused (its thread
-        would go on writing to rows that are gone)."""
+    def set_epochs(self, run_id: str, history: list[dict[str, Any]]) -> None:
+        """Make the stored epochs exactly ``history`` (a checkpoint's): rows beyond it go,
+        rows it has are written."""
+        last = history[-1]["epoch"] if history else 0
         with self._connect() as db:
-            row = db.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
-            if row is not None and row["status"] == "running":
-                raise ValueError(f"run {run_id} is still training: stop it first, then delete it")
+            db.execute("DELETE FROM epochs WHERE run_id=? AND epoch>?", (run_id, last))
+            for row in history:
+                metrics = {k: v for k, v in row.items() if k != "epoch"}
+                db.execute(
+                    "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?,?,?)",
+                    (run_id, row["epoch"], _json(metrics)),
+                )
+            db.execute("UPDATE runs SET epochs_done=? WHERE id=?", (last, run_id))
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run, its epochs and files; a run still training is refused (its process
+        would go on writing to rows that are gone)."""
+        self._check_writable()
+        if self.is_training(run_id):
+            raise ValueError(f"run {run_id} is still training in {self.owner(run_id)}: stop it first, then delete it")
+        with self._connect() as db:
             db.execute("DELETE FROM runs WHERE id=?", (run_id,))
         shutil.rmtree(self.runs_dir / run_id, ignore_errors=True)
 
     def mark_interrupted(self) -> int:
-        """Runs left "running" by a process of this host that is gone were interrupted."""
+        """Runs left "running" by a process that is gone were interrupted: their lock is
+        free (whatever the host is called now), or, for runs without one, their process
+        on this host no longer exists."""
         host = socket.gethostname()
         with self._connect() as db:
             rows = db.execute("SELECT id, pid, host FROM runs WHERE status='running'").fetchall()
-            dead = [r["id"] for r in rows if r["host"] == host and not _pid_alive(r["pid"])]
-            for run_id in dead:
-                db.execute(
-                    "UPDATE runs SET status='interrupted', error=? WHERE id=?",
-                    ("the process running it ended before the run did", run_id),
-                )
+        dead = []
+        for r in rows:
+            held = ownership.held(self.runs_dir / r["id"]) if (self.path.parent / "runs").is_dir() else None
+            if held is False or (held is None and r["host"] == host and not _pid_alive(r["pid"])):
+                dead.append(r["id"])
+        if dead:
+            with self._connect() as db:
+                for run_id in dead:
+                    db.execute(
+                        "UPDATE runs SET status='interrupted', error=? WHERE id=? AND status='running'",
+                        ("the process running it ended before the run did", run_id),
+                    )
         return len(dead)
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"the run store {self.path} is read-only: runs can be listed and shown but not saved; "
+                "make it writable or point DLP_HOME at another folder",
+                self.path,
+                "read-only",
+            )
 
     # -- reading
 

@@ -1,0 +1,82 @@
+"""A run's checkpoint files: ``last.pt`` (to resume) and ``best.pt`` (the lowest test loss).
+
+Written atomically (a temporary file, then a rename), so a crash never leaves half a file;
+read with ``torch.load(weights_only=True)`` and one format check. A write that fails says
+why in words — no space left, a read-only folder — not in torch's own terms
+(``[enforce fail at inline_container.cc:672]``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..home import write_error_reason
+
+CHECKPOINT_FORMAT = "dlp_widgets.checkpoint/1"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint cannot be written or read; ``message`` says why and where."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def save_atomically(payload: Any, path: Path) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:  # torch reports a full disk as a RuntimeError
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(
+            f"the checkpoint {path.name} could not be saved: {write_error_reason(path.parent, exc)}"
+        ) from None
+
+
+def write_checkpoint(
+    folder: Path,
+    *,
+    epoch: int,
+    model_state: dict[str, torch.Tensor],
+    optimizer_state: dict[str, Any],
+    generator_state: torch.Tensor,
+    best_test_loss: float,
+    history: list[dict[str, Any]],
+    improved: bool,
+) -> None:
+    """``last.pt`` with everything a resume needs; ``best.pt`` too when the epoch improved."""
+    save_atomically(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "epoch": epoch,
+            "model": model_state,
+            "optimizer": optimizer_state,
+            "generator": generator_state,
+            "best_test_loss": best_test_loss,
+            "history": history,
+        },
+        folder / "last.pt",
+    )
+    if improved:
+        save_atomically({"format": CHECKPOINT_FORMAT, "epoch": epoch, "model": model_state}, folder / "best.pt")
+
+
+def read_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """A checkpoint written by ``write_checkpoint``; anything else is refused by name."""
+    try:
+        payload = torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception:  # noqa: BLE001 - torch's own text advises weights_only=False, unsafe here
+        raise CheckpointError(f"{path} is not a checkpoint of this run (was it overwritten?)") from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a checkpoint of this run (was it overwritten?)")
+    return payload
