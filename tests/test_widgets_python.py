@@ -312,3 +312,62 @@ def test_export_before_the_run_has_ended_says_so():
     board = TrainingDashboard()
     board.export("onnx")
     assert "nothing to export yet" in board.export_result.value
+
+
+# ---------------------------------------------------------------- one table of training settings
+
+from hypothesis import strategies as st  # noqa: E402
+
+from dlp_widgets.spec.training import LOSSES, TRAINING_FIELDS, TrainingSpec  # noqa: E402
+
+
+def _setting_values(f):
+    if f.kind == "bool":
+        return st.booleans()
+    if f.kind == "int":
+        return st.integers(int(f.min), int(f.max))
+    if f.kind == "float":
+        return st.floats(f.min, f.max, allow_nan=False)
+    if f.kind == "loss":
+        return st.sampled_from([None, *LOSSES])
+    if f.kind == "device":
+        return st.sampled_from(["auto", "cpu", "cuda", "cuda:1", "mps"])
+    return st.sampled_from(f.choices)
+
+
+training_sections = st.fixed_dictionaries({f.name: _setting_values(f) for f in TRAINING_FIELDS})
+
+
+@settings(max_examples=60)
+@given(training_sections)
+def test_any_valid_spec_set_on_the_playground_comes_back_field_for_field(training):
+    spec = dlp.load_spec(
+        {"model": default_model([4], 3), "data": {"source": "builtin:iris", "target": "species"}, "training": training}
+    )
+    p = PLAYGROUND
+    p.spec = spec
+    assert p.spec.training == spec.training  # weight_decay, precision, class_weights... nothing lost
+    assert p.spec.data == spec.data
+
+
+PLAYGROUND = None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_playground():
+    global PLAYGROUND
+    PLAYGROUND = dlp.Playground()  # one for the property test's many examples: building one takes time
+    yield
+
+
+def test_every_training_setting_has_a_control_schema_entry_and_a_check():
+    from dlp_widgets.spec.schema import json_schema
+
+    names = [f.name for f in TRAINING_FIELDS]
+    p = dlp.Playground()
+    assert list(p.settings.controls) == names
+    schema = json_schema()["properties"]["training"]["oneOf"][1]["properties"]
+    assert list(schema) == names
+    assert list(dlp.load_spec({"model": default_model([4], 3)}).training.to_dict()) == names
+    for f in TRAINING_FIELDS:  # the spec's default is the table's, and the control starts there
+        assert getattr(TrainingSpec(), f.name) == f.default == p.settings.controls[f.name].value

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..spec.model import DEFAULT_MAX_CATEGORIES
+from ..spec.data_section import DEFAULT_MAX_CATEGORIES
 from .columns import (
     BOOLEAN,
     CATEGORICAL,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..spec.model import DEFAULT_MAX_CATEGORIES
+from ..spec.data_section import DEFAULT_MAX_CATEGORIES
 from .columns import CATEGORICAL, DATETIME, EMPTY, NUMERIC, TEXT, UNSUPPORTED, column_kind, unusable_values
 
 # names a person gives the column to predict (lower case, without spaces, _ and -)

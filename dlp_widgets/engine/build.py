@@ -14,6 +14,7 @@ from torch import nn
 
 from ..spec import CATALOGUE, LayerSpec, ModelSpec, SpecError, check, load_model_spec
 from ..spec.model import parse_input_shape
+from ..spec.shapes import canonical
 
 # A model above this many trainable parameters would not fit in memory on the machines the
 # playground targets; refusing is kinder than a dead kernel.
@@ -89,7 +90,7 @@ def from_torch(module: nn.Module, input_shape: list[int] | tuple[int, ...]) -> M
     # the values are checked exactly as a spec from the browser is
     spec = ModelSpec.from_dict({"input_shape": list(shape), "layers": [layer.to_dict() for layer in layers]})
     check(spec)
-    return spec.canonical()
+    return canonical(spec)
 
 
 def _reject_unrepresentable(child: nn.Module, name: str, index: int) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..spec.training import TrainingSpec
+
 METRIC_NAMES = {
     "test_accuracy": "test accuracy",
     "test_r2": "test R²",
@@ -149,11 +151,13 @@ def _final_gap(history: list[dict[str, Any]]) -> float | None:
 
 
 def _training(spec: dict[str, Any]) -> dict[str, Any]:
-    return spec.get("training") or {}
+    """A stored spec's training section with every setting present: the ones it left out
+    at the table's defaults, not at numbers typed again here."""
+    return {**TrainingSpec().to_dict(), **(spec.get("training") or {})}
 
 
 def _advice_for_failure(row: dict[str, Any], spec: dict[str, Any]) -> list[str]:
-    lr = _training(spec).get("lr", 0.01)
+    lr = _training(spec)["lr"]
     if row["status"] == "diverged":
         return [f"The loss blew up: lower the learning rate (it was {lr:g}; try {lr / 10:g})."]
     return ["Read the error above: it names the layer or setting to fix, then train again."]
@@ -163,7 +167,7 @@ def _advice_for_metric(
     goal: Goal, row: dict[str, Any], spec: dict[str, Any], history: list[dict[str, Any]]
 ) -> list[str]:
     training = _training(spec)
-    lr, epochs = training.get("lr", 0.01), training.get("epochs", 20)
+    lr, epochs = training["lr"], training["epochs"]
     layers = [layer.get("type") for layer in (spec.get("model") or {}).get("layers", [])]
     advice: list[str] = []
     losses = [h["train_loss"] for h in history if h.get("train_loss") is not None]

@@ -4,11 +4,14 @@ Pure Python: importing it never imports torch, so a builder can appear at once.
 """
 
 from .catalogue import CATALOGUE, CATEGORIES, LayerType, palette
+from .data_section import DataSpec
+from .document import SPEC_VERSION, Spec
 from .errors import SpecError
 from .io import load_model_spec, load_spec, parse_json, read_json
-from .model import LOSSES, OPTIMIZERS, SPEC_VERSION, DataSpec, LayerSpec, ModelSpec, Spec, TrainingSpec
+from .model import LayerSpec, ModelSpec
 from .params import Param
-from .shapes import LayerInfo, ShapeReport, check, infer
+from .shapes import LayerInfo, ShapeReport, canonical, check, infer
+from .training import LOSSES, OPTIMIZERS, TRAINING_FIELDS, TrainingField, TrainingSpec
 
 __all__ = [
     "CATALOGUE",
@@ -16,6 +19,7 @@ __all__ = [
     "LOSSES",
     "OPTIMIZERS",
     "SPEC_VERSION",
+    "TRAINING_FIELDS",
     "DataSpec",
     "LayerInfo",
     "LayerSpec",
@@ -25,7 +29,9 @@ __all__ = [
     "ShapeReport",
     "Spec",
     "SpecError",
+    "TrainingField",
     "TrainingSpec",
+    "canonical",
     "check",
     "infer",
     "load_model_spec",

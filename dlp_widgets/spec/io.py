@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .data_section import DataSpec
+from .document import Spec
 from .errors import SpecError
-from .model import DataSpec, ModelSpec, Spec, TrainingSpec
+from .model import ModelSpec
 from .shapes import check
+from .training import TrainingSpec
 
 MAX_SPEC_BYTES = 10_000_000
 

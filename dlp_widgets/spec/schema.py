@@ -12,20 +12,11 @@ import pathlib
 from typing import Any
 
 from .catalogue import CATALOGUE
-from .model import (
-    DEFAULT_MAX_CATEGORIES,
-    LOSSES,
-    MAX_CATEGORIES,
-    MAX_DIM,
-    MAX_LAYERS,
-    MIN_CATEGORIES,
-    OPTIMIZERS,
-    PRECISIONS,
-    SPEC_VERSION,
-    TASKS,
-    TrainingSpec,
-)
+from .data_section import DEFAULT_MAX_CATEGORIES, MAX_CATEGORIES, MIN_CATEGORIES
+from .document import SPEC_VERSION
+from .model import MAX_DIM, MAX_LAYERS
 from .params import Param
+from .training import TASKS, TRAINING_FIELDS
 from .transforms import TRANSFORMS
 
 SCHEMA_PATH = pathlib.Path(__file__).with_name("spec.schema.json")
@@ -92,25 +83,7 @@ def _entry_schema(entry: Any) -> dict[str, Any]:
 
 
 def _training_schema() -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    for name, (kind, default, lo, hi, help_) in TrainingSpec.fields().items():
-        if kind == "loss":
-            s: dict[str, Any] = {"enum": [*LOSSES, None]}
-        elif kind == "optimizer":
-            s = {"enum": list(OPTIMIZERS)}
-        elif kind == "precision":
-            s = {"enum": list(PRECISIONS)}
-        elif kind == "device":
-            s = {"type": "string", "pattern": "^(auto|cpu|cuda|mps|cuda:[0-9]{1,3})$"}
-        elif kind == "bool":
-            s = {"type": "boolean"}
-        elif kind == "int":
-            s = _int(lo, hi)
-        else:
-            s = {"type": "number", "minimum": lo, "maximum": hi}
-        s["description"] = help_
-        s["default"] = default
-        props[name] = s
+    props = {f.name: f.to_schema() for f in TRAINING_FIELDS}
     return {"type": "object", "properties": props, "additionalProperties": False}
 
 

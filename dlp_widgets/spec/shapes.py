@@ -14,7 +14,7 @@ from typing import Any
 from . import catalogue
 from .errors import SpecError
 from .model import MAX_LAYERS, LayerSpec, ModelSpec, parse_input_shape, parse_layer
-from .params import _describe
+from .params import _describe, pair
 from .rules import MAX_VALUES_PER_EXAMPLE, ShapeError, Where, fmt_shape
 
 
@@ -179,3 +179,41 @@ def check(model: ModelSpec) -> ShapeReport:
     report = infer(model)
     report.raise_for_error()
     return report
+
+
+def canonical(model: ModelSpec) -> ModelSpec:
+    """The same model with only non-default parameters, inferred sizes that match what
+    would be inferred dropped, and equal pairs written as one number: two valid specs
+    that build the same network have the same canonical form."""
+    report = infer(model)
+    in_shape: tuple[int, ...] | None = model.input_shape
+    layers = []
+    for layer, info in zip(model.layers, report.layers, strict=True):
+        entry = catalogue.CATALOGUE[layer.type]
+        inferred = entry.infer(in_shape) if in_shape is not None else {}
+        params = {}
+        for p in entry.params:
+            if p.name not in layer.params:
+                continue
+            value = _canonical_value(layer.params[p.name], p.kind)
+            if value == p.default:
+                continue
+            if p.inferred and p.name in inferred and value == _canonical_value(inferred[p.name], p.kind):
+                continue
+            if p.default_from and value == _canonical_value(layer.filled()[p.default_from], p.kind):
+                continue
+            if p.requires and not layer.filled()[p.requires]:
+                continue
+            params[p.name] = value
+        layers.append(LayerSpec(layer.type, params))
+        in_shape = info.output_shape
+    return ModelSpec(tuple(model.input_shape), layers)
+
+
+def _canonical_value(value: Any, kind: str) -> Any:
+    if not isinstance(value, (list, tuple)):
+        return value
+    if kind == "shape":
+        return value[0] if len(value) == 1 else list(value)
+    a, b = pair(value)
+    return a if a == b else [a, b]

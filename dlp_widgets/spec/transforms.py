@@ -197,7 +197,7 @@ def parse_transforms(raw: Any, split: str) -> list[dict[str, Any]]:
             raise SpecError(f'{where} has an unknown key "{sorted(map(str, extra))[0]}"', path=f"{path}[{i}]")
         entry = TRANSFORMS.get(item["type"])
         if entry is None:
-            from .model import suggest
+            from .parsing import suggest
 
             raise SpecError(
                 f'{where} has an unknown type "{item["type"][:40]}".{suggest(item["type"], list(TRANSFORMS))} '

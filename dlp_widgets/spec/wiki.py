@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .training import TRAINING_FIELDS
+
 MISTAKES: dict[str, str] = {
     "Linear": "Feeding it an image without a Flatten first: it then acts on the last dimension only. "
     "Making the last Linear's out_features differ from the number of classes.",
@@ -36,20 +38,8 @@ MISTAKES: dict[str, str] = {
 # a typical input for the worked example of each kind of layer
 _EXAMPLE_INPUT = {"image": [3, 32, 32], "tabular": [16]}
 
-GLOSSARY: dict[str, str] = {
-    "epochs": "How many times training goes through the whole training split. More epochs let the model fit "
-    "better, until it starts to memorise (the test loss rises while the training loss falls).",
-    "batch size": "How many examples are used for one update of the weights. Small batches update often and noisily; "
-    "large batches update rarely and smoothly, and use more memory.",
-    "learning rate": "The size of each update step. Too large and the loss jumps around or becomes NaN (diverged); "
-    "too small and learning crawls. Adam works well from 0.001 to 0.01.",
-    "test split": "The fraction of the data kept aside and never trained on, to measure how well the model "
-    "generalises. 0.2 keeps one example in five.",
-    "loss": "The number training makes smaller: how wrong the predictions are. CrossEntropyLoss for classes, "
-    "MSELoss for numbers.",
-    "optimizer": "The rule that turns gradients into weight updates: SGD (with momentum) is the classic; Adam adapts "
-    "the step size per weight and usually needs less tuning.",
-}
+# the training settings a learner meets first, explained: from the one table of settings
+GLOSSARY: dict[str, str] = {f.label.lower(): f.explain for f in TRAINING_FIELDS if f.explain}
 
 
 def worked_example(name: str) -> dict[str, Any]:

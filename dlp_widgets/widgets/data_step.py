@@ -18,7 +18,7 @@ from ..data import BUILTINS, DataError, load_table, summarize
 from ..data.images import TORCHVISION_SETS
 from ..data.sources import source_kind
 from ..data.summary import summarize_table
-from ..spec.model import DEFAULT_MAX_CATEGORIES, MAX_CATEGORIES, MIN_CATEGORIES, DataSpec
+from ..spec.data_section import DEFAULT_MAX_CATEGORIES, MAX_CATEGORIES, MIN_CATEGORIES, DataSpec
 from .transforms import TransformList
 
 BUILTIN_CHOICES = (
@@ -472,7 +472,9 @@ class DataStep(W.VBox):
             data["transforms"] = transforms
         if self.is_tabular:
             data["target"] = self.target.value
-            data["features"] = list(self.features.value) or None
+            chosen = list(self.features.value)
+            # every column but the target is what null means: the spec stays as written
+            data["features"] = None if not chosen or set(chosen) == set(self.features.options) else chosen
             if self.max_categories.value != DEFAULT_MAX_CATEGORIES:
                 data["max_categories"] = self.max_categories.value
         return data

@@ -11,10 +11,11 @@ import ipywidgets as W
 import pandas as pd
 
 from ..data import DataError
-from ..spec import LOSSES, OPTIMIZERS, Spec, SpecError, TrainingSpec
+from ..spec import Spec, SpecError
 from ..spec.defaults import default_model
 from .builder import LayerBuilder
 from .data_step import BUILTIN_CHOICES, DataStep
+from .settings_step import SettingsStep
 
 __all__ = ["BUILTIN_CHOICES", "Playground"]
 ERROR_STYLE = "color:var(--jp-error-color1,#d32f2f)"
@@ -38,40 +39,11 @@ class Playground(W.VBox):
         # -- 1. data
         self.data = DataStep(data if isinstance(data, pd.DataFrame) else None, on_change=self._on_data)
 
-        # -- 2. parameters: typed values are checked by the spec, never clamped in silence
-        fields = TrainingSpec.fields()
-        self.loss = W.Dropdown(description="Loss")
-        self.optimizer = W.Dropdown(description="Optimizer", options=list(OPTIMIZERS), value="Adam")
-        self.lr = W.FloatText(description="Learning rate", value=fields["lr"][1], step=0.001)
-        self.epochs = W.IntText(description="Epochs", value=fields["epochs"][1])
-        self.batch_size = W.IntText(description="Batch size", value=fields["batch_size"][1])
-        lo, hi = fields["test_size"][2], fields["test_size"][3]
-        self.test_size = W.FloatSlider(
-            description="Test split", value=fields["test_size"][1], min=lo, max=hi, step=0.01, readout_format=".2f"
-        )
-        self.shuffle = W.Checkbox(description="Shuffle", value=True)
-        self.seed = W.IntText(description="Seed", value=fields["seed"][1])
-        self.device = W.Dropdown(
-            description="Device", options=["auto", "cpu"] + (["cuda"] if self._cuda() else []), value="auto"
-        )
-        self.device_note = W.HTML()
-        self.settings_message = W.HTML()
-        # every training setting, in the order shown; each change refreshes the review
-        self._settings = (
-            self.loss,
-            self.optimizer,
-            self.lr,
-            self.epochs,
-            self.batch_size,
-            self.test_size,
-            self.shuffle,
-            self.seed,
-            self.device,
-        )
-        for w in self._settings:
-            if w is not self.shuffle:
-                w.style.description_width = "110px"
-        params_step = W.VBox([*self._settings[:-1], W.HBox([self.device, self.device_note]), self.settings_message])
+        # -- 2. parameters: one control per training setting, from the settings table
+        self.settings = SettingsStep(on_change=self._refresh_review)
+        self.settings_message = self.settings.message
+        for name, control in self.settings.controls.items():  # pg.lr, pg.epochs, ... for scripts and tests
+            setattr(self, name, control)
 
         # -- 3. model
         self.builder = LayerBuilder(input_shape=[4])
@@ -95,7 +67,7 @@ class Playground(W.VBox):
         self.output = W.VBox()
         review_step = W.VBox([self.review])
 
-        self.steps = W.Tab(children=[self.data, params_step, model_step, review_step])
+        self.steps = W.Tab(children=[self.data, self.settings, model_step, review_step])
         for i, title in enumerate(["1 · Data", "2 · Parameters", "3 · Model", "4 · Review"]):
             self.steps.set_title(i, title)
         super().__init__(
@@ -108,8 +80,6 @@ class Playground(W.VBox):
         self.add_class("dlp-playground")
 
         self.steps.observe(lambda _: self._refresh_review(), "selected_index")
-        for w in self._settings:
-            w.observe(lambda _: self._refresh_review(), "value")
         self.builder.observe(lambda _: self._refresh_review(), "report")
         self.data.train_transforms.observe(self._on_transforms, "items")
         self.data.test_transforms.observe(self._on_transforms, "items")
@@ -141,15 +111,6 @@ class Playground(W.VBox):
         playground.spec = run.spec
         return playground
 
-    @staticmethod
-    def _cuda() -> bool:
-        try:
-            import torch
-
-            return torch.cuda.is_available()
-        except ImportError:
-            return False
-
     # -- the data
 
     def _on_data(self) -> None:
@@ -158,10 +119,7 @@ class Playground(W.VBox):
             self._refresh_review()
             return
         task = summary.get("task", "classification")
-        losses = [name for name, t in LOSSES.items() if t == task]
-        if list(self.loss.options) != losses:
-            self.loss.options = losses
-            self.loss.value = losses[0]
+        self.settings.set_task(task)
         n_outputs = len(summary["classes"]) if task == "classification" and summary.get("classes") else 1
         shape = summary["input_shape"]
         current = self.builder.report
@@ -195,17 +153,7 @@ class Playground(W.VBox):
             {
                 "model": self.builder.spec.to_dict(),
                 "data": self.data.data_dict(),
-                "training": {
-                    "loss": self.loss.value,
-                    "optimizer": self.optimizer.value,
-                    "lr": self.lr.value,
-                    "epochs": self.epochs.value,
-                    "batch_size": self.batch_size.value,
-                    "test_size": self.test_size.value,
-                    "shuffle": self.shuffle.value,
-                    "seed": self.seed.value,
-                    "device": self.device.value,
-                },
+                "training": self.settings.values(),
             }
         )
 
@@ -215,18 +163,7 @@ class Playground(W.VBox):
 
         spec = load_spec(value, check_shapes=False)
         self.data.apply(spec.data, image_model=len(spec.model.input_shape) == 3)
-        t = spec.training
-        if t.loss in self.loss.options:
-            self.loss.value = t.loss
-        if t.device in self.device.options:
-            self.device.value = t.device
-        self.optimizer.value, self.lr.value, self.epochs.value = t.optimizer, t.lr, t.epochs
-        self.batch_size.value, self.test_size.value, self.shuffle.value, self.seed.value = (
-            t.batch_size,
-            t.test_size,
-            t.shuffle,
-            t.seed,
-        )
+        self.settings.set_values(spec.training)
         self.builder.spec = spec.model
 
     # -- review and train
@@ -272,7 +209,7 @@ class Playground(W.VBox):
             ),
             (
                 "Training",
-                f"{t.loss}, {t.optimizer} lr {t.lr:g}, {t.epochs} epochs, batch {t.batch_size}, "
+                f"{t.loss or 'loss by the task'}, {t.optimizer} lr {t.lr:g}, {t.epochs} epochs, batch {t.batch_size}, "
                 f"test split {t.test_size:g}, seed {t.seed}",
             ),
             ("Device", html.escape(self._device_name(t.device))),

@@ -1,0 +1,91 @@
+"""The data section of a spec: where the data comes from, the target and features, the task,
+image transforms, and the one-hot cap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import SpecError
+from .params import _describe
+from .parsing import _check_keys, _key_text, _require_object
+from .training import TASKS
+from .transforms import parse_transforms
+
+# How many distinct values a text column may have to be one-hot encoded (data.max_categories)
+DEFAULT_MAX_CATEGORIES = 50
+MIN_CATEGORIES, MAX_CATEGORIES = 2, 10_000
+
+
+@dataclass
+class DataSpec:
+    source: str | None = None  # "builtin:iris", "csv:PATH", "https://…"; None when passed from Python
+    target: str | None = None
+    features: list[str] | None = None
+    task: str | None = None  # None: detected from the target
+    transforms: dict[str, list[dict[str, Any]]] | None = None  # images: {"train": [...], "test": [...]}
+    max_categories: int = DEFAULT_MAX_CATEGORIES  # one-hot columns: a text column with more values is refused
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> DataSpec:
+        raw = _require_object(raw, "data", "data")
+        _check_keys(raw, ("source", "target", "features", "task", "transforms", "max_categories"), "data", "data")
+        out = cls()
+        for key in ("source", "target"):
+            value = raw.get(key)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise SpecError(
+                    f"data.{key} must be a non-empty text or null, not {_describe(value)}",
+                    path=f"data.{key}",
+                    param=key,
+                )
+            setattr(out, key, value)
+        features = raw.get("features")
+        if features is not None:
+            if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+                raise SpecError(
+                    "data.features must be a list of column names or null", path="data.features", param="features"
+                )
+            if len(set(features)) != len(features):
+                dup = next(f for f in features if features.count(f) > 1)
+                raise SpecError(
+                    f'data.features names column "{_key_text(dup)}" twice', path="data.features", param="features"
+                )
+            if out.target is not None and out.target in features:
+                raise SpecError(
+                    f'column "{_key_text(out.target)}" is the target, so it cannot also be a feature',
+                    path="data.features",
+                    param="features",
+                )
+            out.features = list(features)
+        task = raw.get("task")
+        if task is not None and (not isinstance(task, str) or task not in TASKS):
+            raise SpecError(
+                f'data.task must be "classification", "regression" or null, not {_describe(task)}',
+                path="data.task",
+                param="task",
+            )
+        out.task = task
+        transforms = raw.get("transforms")
+        if transforms is not None:
+            transforms = _require_object(transforms, "data.transforms", "data.transforms")
+            _check_keys(transforms, ("train", "test"), "data.transforms", "data.transforms")
+            out.transforms = {split: parse_transforms(transforms.get(split, []), split) for split in ("train", "test")}
+        cap = raw.get("max_categories", DEFAULT_MAX_CATEGORIES)
+        if not isinstance(cap, int) or isinstance(cap, bool) or not MIN_CATEGORIES <= cap <= MAX_CATEGORIES:
+            raise SpecError(
+                f"data.max_categories must be a whole number from {MIN_CATEGORIES} to {MAX_CATEGORIES:,}, "
+                f"not {_describe(cap)}",
+                path="data.max_categories",
+                param="max_categories",
+            )
+        out.max_categories = cap
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"source": self.source, "target": self.target, "features": self.features, "task": self.task}
+        if self.transforms is not None:
+            out["transforms"] = self.transforms
+        if self.max_categories != DEFAULT_MAX_CATEGORIES:
+            out["max_categories"] = self.max_categories
+        return out
