@@ -106,7 +106,7 @@ def lab_measurements(browser) -> tuple[list[float], dict]:
             "edits.ipynb",
             [
                 f"import os\nos.environ['DLP_HOME'] = {str(server.dlp_home)!r}\nimport dlp_widgets as dlp\n"
-                "b = dlp.LayerBuilder({'input_shape': [4], 'layers': [{'type': 'Linear'}, {'type': 'ReLU'}]})\nb",
+                "b = dlp.LayerBuilder({'input_shape': [4], 'layers': [{'type': 'Linear', 'params': {'out_features': 10}}, {'type': 'ReLU'}]})\nb",
             ],
         )
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .errors import DLPError
 from .export import FORMATS
 from .spec import SpecError, infer, load_spec, parse_json, read_json
 
@@ -134,33 +135,34 @@ class _ProgressBar:
         self.tty = sys.stderr.isatty()
         self.epochs = 0
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        kind = event["type"]
-        if kind == "started":
-            self.epochs = event["epochs"]
+    def __call__(self, event: Any) -> None:  # an engine.events.Event
+        from .engine.events import EpochEnd, Finished, Progress, Started
+
+        if isinstance(event, Started):
+            self.epochs = event.epochs
             print(
-                f"training on {event['device']}: {event['n_train']:,} training rows, {event['n_test']:,} test rows",
+                f"training on {event.device}: {event.n_train:,} training rows, {event.n_test:,} test rows",
                 file=sys.stderr,
             )
-            for warning in event["warnings"]:
+            for warning in event.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
-        elif kind == "progress" and self.tty:
-            done = (event["epoch"] - 1 + event["batch"] / event["batches"]) / event["epochs"]
+        elif isinstance(event, Progress) and self.tty:
+            done = (event.epoch - 1 + event.batch / event.batches) / event.epochs
             bar = "#" * int(done * 30)
             sys.stderr.write(
-                f"\r[{bar:<30}] epoch {event['epoch']}/{event['epochs']} loss {event['loss']:.4f} eta {event['eta']:.0f}s "
+                f"\r[{bar:<30}] epoch {event.epoch}/{event.epochs} loss {event.loss:.4f} eta {event.eta:.0f}s "
             )
             sys.stderr.flush()
-        elif kind == "epoch_end":
-            m = event["metrics"]
+        elif isinstance(event, EpochEnd):
+            m = event.metrics
             score = m.get("test_accuracy", m.get("test_r2"))
             label = "accuracy" if "test_accuracy" in m else "r2"
-            end = "\n" if not self.tty or event["epoch"] == event["epochs"] else ""
+            end = "\n" if not self.tty or event.epoch == event.epochs else ""
             sys.stderr.write(
-                f"\repoch {event['epoch']}/{event['epochs']}: train_loss {m['train_loss']:.4f} test_loss {m['test_loss']:.4f} test_{label} {score:.4f}{' ' * 20}{end}"
+                f"\repoch {event.epoch}/{event.epochs}: train_loss {m['train_loss']:.4f} test_loss {m['test_loss']:.4f} test_{label} {score:.4f}{' ' * 20}{end}"
             )
             sys.stderr.flush()
-        elif kind == "finished" and self.tty:
+        elif isinstance(event, Finished) and self.tty:
             sys.stderr.write("\n")
 
 
@@ -378,8 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except SpecError as exc:
-        print(dumps({"error": {"layer": exc.layer, "param": exc.param, "message": exc.message}}))
+    except DLPError as exc:  # every refusal, whichever part refused: one JSON shape
+        print(dumps({"error": exc.to_dict()}, ensure_ascii=False))
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         # the reader went away (dlp ... | head): no error, and before `except Exception`, which
@@ -388,24 +390,6 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:  # data and export errors are imported lazily, with their layers
-        from .data.errors import DataError
-
-        if isinstance(exc, DataError):
-            print(dumps({"error": exc.to_dict()}, ensure_ascii=False))
-            return EXIT_BAD_INPUT
-        from .export.errors import ExportError
-
-        if isinstance(exc, ExportError):
-            print(dumps({"error": {"message": str(exc)}}))
-            return EXIT_BAD_INPUT
-        from .home import HomeError
-        from .runstore import StoreError
-
-        if isinstance(exc, (HomeError, StoreError)):
-            print(dumps({"error": {"message": exc.message, "path": str(exc.path)}}, ensure_ascii=False))
-            return EXIT_BAD_INPUT
-        raise
     except KeyboardInterrupt:
         return 130
 

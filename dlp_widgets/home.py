@@ -10,19 +10,26 @@ import errno
 import os
 import shutil
 from pathlib import Path
+from typing import Any
+
+from .errors import DLPError
 
 # below this, a failed write is put down to a full disk
 LOW_SPACE_BYTES = 64 * 2**20
 
 
-class HomeError(ValueError):
+class HomeError(DLPError):
     """A folder the playground needs cannot be made: a file is in its place, or the
     system refuses. ``path`` is the folder."""
 
+    kind = "home"
+
     def __init__(self, message: str, path: Path) -> None:
         super().__init__(message)
-        self.message = message
         self.path = path
+
+    def where(self) -> dict[str, Any]:
+        return {"path": str(self.path)}
 
 
 def ensure_folder(path: Path, what: str) -> Path:

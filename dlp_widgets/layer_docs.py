@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from .spec import CATALOGUE
+from .spec.catalogue import STARTING_VALUES
 from .spec.wiki import GLOSSARY, MISTAKES, worked_example
 
 _CURVES = {
@@ -85,8 +86,17 @@ def page(name: str) -> dict[str, Any]:
         "when": entry.when,
         "mistakes": MISTAKES[name],
         "picture": picture(name),
-        "params": [(p.name, p.help, p.default) for p in entry.params],
+        "params": [(p.name, p.help, _default_words(entry.name, p)) for p in entry.params],
     }
+
+
+def _default_words(layer: str, p: Any) -> str:
+    """How a parameter's default reads on its page: torch's own, or that a spec must give it
+    (and what the palette starts with)."""
+    if p.required:
+        start = STARTING_VALUES.get(layer, {}).get(p.name)
+        return "required: torch has no default" + (f"; the palette starts at {start!r}" if start is not None else "")
+    return f"default {p.default!r}"
 
 
 class DocPage:
@@ -100,8 +110,7 @@ class DocPage:
             return f"<div class='dlp-docs'><h3>Layers</h3><p>{layers}</p><h3>Training parameters</h3><dl>{terms}</dl></div>"
         p = page(self.name)
         params = "".join(
-            f"<li><code>{html.escape(n)}</code> (default {html.escape(repr(d))}): {html.escape(h)}</li>"
-            for n, h, d in p["params"]
+            f"<li><code>{html.escape(n)}</code> ({html.escape(d)}): {html.escape(h)}</li>" for n, h, d in p["params"]
         )
         pic = (
             f"<img src='{p['picture']}' alt='picture of {html.escape(p['name'])}' style='float:right;margin-left:1em'>"

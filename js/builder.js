@@ -18,8 +18,9 @@ const clone = (v) => JSON.parse(JSON.stringify(v));
 // Parse what a person typed into a parameter box; returns {ok, value} or {ok:false, message}.
 export function parseParam(param, text) {
   const t = String(text).trim();
-  if (param.inferred && t === "") return { ok: true, value: null };
-  if (param.kind === "opt_size2" && t === "") return { ok: true, value: null };
+  // empty means "leave it out": inferred, or torch's default, or refused where torch has none
+  if (t === "" && param.required) return { ok: false, message: `${param.name} is required: torch has no default for it` };
+  if (t === "" && (param.inferred || param.default === null || param.default === undefined)) return { ok: true, value: null };
   const inRange = (n) => (param.min === undefined || n >= param.min) && (param.max === undefined || n <= param.max);
   const range = () => `between ${param.min ?? "-∞"} and ${param.max ?? "∞"}`;
   const asInt = (s) => (/^-?\d+$/.test(s) ? Number(s) : NaN);
@@ -93,7 +94,9 @@ function render({ model, el }) {
   function addLayer(name, at) {
     const list = layers();
     const pos = at ?? list.length;
-    list.splice(pos, 0, { type: name, params: {} }); // the catalogue's defaults make it valid at once
+    // the palette's starting values, written into the spec: torch has no default for some
+    // (out_features, kernel_size), so without them a new layer would not be valid at once
+    list.splice(pos, 0, { type: name, params: clone(entry(name)?.starting_params ?? {}) });
     commit(list, `Added ${name} at position ${pos + 1} of ${list.length}`, { layer: pos });
     select(pos);
   }
@@ -398,7 +401,9 @@ function render({ model, el }) {
         }
         input.value = paramText(value ?? (param.inferred ? "" : param.default));
         if (param.inferred) input.placeholder = "auto";
-        if (param.kind === "opt_size2") input.placeholder = "same as kernel_size";
+        else if (param.required) input.placeholder = "required";
+        else if (param.kind === "opt_size2") input.placeholder = "same as kernel_size";
+        else if (param.default === null) input.placeholder = "torch's default (none)";
         input.addEventListener("change", () => {
           const parsed = parseParam(param, input.value);
           if (!parsed.ok) {

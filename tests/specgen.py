@@ -1,6 +1,10 @@
 """Hypothesis strategies that generate model specs: mostly valid ones (layers picked to
 suit the current rank) with natural shape errors mixed in (windows larger than the image,
-mismatched explicit input sizes, a Conv2d after a Flatten)."""
+mismatched explicit input sizes, a Conv2d after a Flatten).
+
+What torch requires (out_features, out_channels, kernel_size, output_size, and a softmax
+dim, whose implicit choice torch deprecates) is always given; other parameters are often
+left out, so that torch's defaults are exercised too."""
 
 from __future__ import annotations
 
@@ -30,6 +34,12 @@ def _maybe(strategy):
     return st.one_of(st.just(None), strategy)
 
 
+def _often(draw, p: dict, name: str, strategy) -> None:
+    """Give ``name`` two times in three; otherwise the spec leaves it to torch's default."""
+    if draw(st.integers(0, 2)):
+        p[name] = draw(strategy)
+
+
 @st.composite
 def layer_params(draw, kind: str, rank: int, shape_hint: list[int]):
     p: dict = {}
@@ -42,12 +52,12 @@ def layer_params(draw, kind: str, rank: int, shape_hint: list[int]):
     elif kind == "Conv2d":
         p["out_channels"] = draw(st.sampled_from([1, 2, 4, 6, 8]))
         p["kernel_size"] = draw(size2(1, 5))
-        p["stride"] = draw(size2(1, 3))
-        p["padding"] = draw(st.one_of(size2(0, 2), st.sampled_from(["same", "valid"])))
-        p["dilation"] = draw(size2(1, 2))
-        p["groups"] = draw(st.sampled_from([1, 1, 1, 2]))
-        p["bias"] = draw(st.booleans())
-        p["padding_mode"] = draw(st.sampled_from(["zeros", "zeros", "reflect", "replicate", "circular"]))
+        _often(draw, p, "stride", size2(1, 3))
+        _often(draw, p, "padding", st.one_of(size2(0, 2), st.sampled_from(["same", "valid"])))
+        _often(draw, p, "dilation", size2(1, 2))
+        _often(draw, p, "groups", st.sampled_from([1, 1, 1, 2]))
+        _often(draw, p, "bias", st.booleans())
+        _often(draw, p, "padding_mode", st.sampled_from(["zeros", "zeros", "reflect", "replicate", "circular"]))
         if draw(st.integers(0, 6)) == 0:
             p["in_channels"] = draw(st.integers(1, 4))
     elif kind in ("MaxPool2d", "AvgPool2d"):
@@ -55,18 +65,18 @@ def layer_params(draw, kind: str, rank: int, shape_hint: list[int]):
         stride = draw(_maybe(size2(1, 3)))
         if stride is not None:
             p["stride"] = stride
-        p["padding"] = draw(size2(0, 2))
-        p["ceil_mode"] = draw(st.booleans())
+        _often(draw, p, "padding", size2(0, 2))
+        _often(draw, p, "ceil_mode", st.booleans())
         if kind == "MaxPool2d":
-            p["dilation"] = draw(size2(1, 2))
+            _often(draw, p, "dilation", size2(1, 2))
         else:
-            p["count_include_pad"] = draw(st.booleans())
+            _often(draw, p, "count_include_pad", st.booleans())
     elif kind == "AdaptiveAvgPool2d":
         p["output_size"] = draw(size2(1, 4))
     elif kind in ("BatchNorm1d", "BatchNorm2d"):
-        p["affine"] = draw(st.booleans())
-        p["eps"] = draw(st.sampled_from([1e-5, 1e-3]))
-        p["momentum"] = draw(st.sampled_from([0.1, 0.01]))
+        _often(draw, p, "affine", st.booleans())
+        _often(draw, p, "eps", st.sampled_from([1e-5, 1e-3]))
+        _often(draw, p, "momentum", st.sampled_from([0.1, 0.01]))
         if draw(st.integers(0, 6)) == 0:
             p["num_features"] = draw(st.one_of(st.just(shape_hint[0]), st.integers(1, 8)))
     elif kind == "LayerNorm":
@@ -78,8 +88,8 @@ def layer_params(draw, kind: str, rank: int, shape_hint: list[int]):
             p["normalized_shape"] = shape_hint[len(shape_hint) - k :]
         elif choice == 3:
             p["normalized_shape"] = draw(st.integers(1, 8))
-        p["elementwise_affine"] = draw(st.booleans())
-        p["bias"] = draw(st.booleans())
+        _often(draw, p, "elementwise_affine", st.booleans())
+        _often(draw, p, "bias", st.booleans())
     elif kind in ("Softmax", "LogSoftmax"):
         p["dim"] = draw(st.integers(max(-4, -rank - 2), min(3, rank + 1)))  # one past each end too
     elif kind == "Flatten":
@@ -87,13 +97,13 @@ def layer_params(draw, kind: str, rank: int, shape_hint: list[int]):
             p["start_dim"] = draw(st.integers(1, max(1, rank)))
             p["end_dim"] = draw(st.integers(-rank, -1))
     elif kind == "LeakyReLU":
-        p["negative_slope"] = draw(st.floats(0, 1))
+        _often(draw, p, "negative_slope", st.floats(0, 1))
     elif kind == "ELU":
-        p["alpha"] = draw(st.floats(0.1, 2))
+        _often(draw, p, "alpha", st.floats(0.1, 2))
     elif kind == "GELU":
-        p["approximate"] = draw(st.sampled_from(["none", "tanh"]))
+        _often(draw, p, "approximate", st.sampled_from(["none", "tanh"]))
     elif kind in ("Dropout", "Dropout2d"):
-        p["p"] = draw(st.floats(0, 1))
+        _often(draw, p, "p", st.floats(0, 1))
     return p
 
 

@@ -7,8 +7,8 @@ import sys
 import pytest
 from torch import nn
 
-from dlp_widgets.spec import CATALOGUE, CATEGORIES, palette
-from dlp_widgets.spec.catalogue import DATA_KINDS
+from dlp_widgets.spec import CATALOGUE, CATEGORIES, infer, palette
+from dlp_widgets.spec.catalogue import DATA_KINDS, STARTING_VALUES, starting_layer
 
 REQUIRED = [
     "Linear",
@@ -33,17 +33,6 @@ REQUIRED = [
     "AdaptiveAvgPool2d",
     "Identity",
 ]
-# constructor arguments torch requires, so they have no torch default to compare with
-REQUIRED_IN_TORCH = {
-    "in_features",
-    "out_features",
-    "in_channels",
-    "out_channels",
-    "kernel_size",
-    "num_features",
-    "normalized_shape",
-    "output_size",
-}
 
 
 def test_catalogue_has_every_required_layer():
@@ -52,16 +41,51 @@ def test_catalogue_has_every_required_layer():
 
 @pytest.mark.parametrize("name", list(CATALOGUE))
 def test_entry_matches_torch(name):
+    """A parameter a spec leaves out means what it means in torch, with no exceptions: torch's
+    default where it has one, else required (or, for an input size, inferred)."""
     entry = CATALOGUE[name]
-    cls = getattr(nn, name)
     assert entry.torch_class == f"torch.nn.{name}"
-    signature = inspect.signature(cls.__init__).parameters
+    signature = inspect.signature(getattr(nn, name)).parameters
     for p in entry.params:
         assert p.name in signature, f"{name}.{p.name} is not a torch argument"
         torch_default = signature[p.name].default
-        if p.name in REQUIRED_IN_TORCH and torch_default is inspect.Parameter.empty:
-            continue
-        assert p.default_in_torch == torch_default, (name, p.name, p.default_in_torch, torch_default)
+        if torch_default is inspect.Parameter.empty:
+            assert p.required != p.inferred, (name, p.name, "torch has no default: required or inferred")
+            assert p.default is None and entry.defaults().get(p.name) is None, (name, p.name)
+        else:
+            assert not p.required and not p.inferred, (name, p.name, "torch has a default")
+            assert p.default == torch_default and type(p.default) is type(torch_default), (
+                name,
+                p.name,
+                p.default,
+                torch_default,
+            )
+            assert entry.defaults()[p.name] == torch_default
+
+
+def test_starting_values_make_every_new_layer_valid():
+    assert set(STARTING_VALUES) <= set(CATALOGUE)
+    for name, entry in CATALOGUE.items():
+        start = STARTING_VALUES.get(name, {})
+        required = {p.name for p in entry.params if p.required}
+        assert required <= set(start), (name, "a new layer must give what torch requires")
+        for key, value in start.items():
+            assert entry.param(key).check(value) == value, (name, key)
+        shape = [3, 32, 32] if "image" in entry.kinds and entry.kinds != DATA_KINDS else [16]
+        assert infer({"input_shape": shape, "layers": [starting_layer(name)]}).ok, name
+
+
+def test_palette_sends_the_starting_values():
+    by_name = {item["name"]: item for item in palette()}
+    assert by_name["Conv2d"]["starting_params"] == {"out_channels": 8, "kernel_size": 3, "padding": 1}
+    assert by_name["Linear"]["starting_params"] == {"out_features": 10}
+    assert by_name["ReLU"]["starting_params"] == {}
+    out_features = next(p for p in by_name["Linear"]["params"] if p["name"] == "out_features")
+    assert out_features["required"] is True and out_features["default"] is None
+    padding = next(p for p in by_name["Conv2d"]["params"] if p["name"] == "padding")
+    assert padding["default"] == 0 and "required" not in padding  # torch's default, not the palette's
+    by_name["Linear"]["starting_params"]["out_features"] = 99  # each palette holds its own copy
+    assert STARTING_VALUES["Linear"] == {"out_features": 10}
 
 
 @pytest.mark.parametrize("name", list(CATALOGUE))

@@ -92,6 +92,23 @@ def test_code_prints_runnable_source(tmp_path):
     assert run.stdout.strip() == "(2, 10)"
 
 
+def test_code_writes_none_of_torchs_defaults_and_shapes_asks_for_what_torch_requires(tmp_path):
+    conv = {"type": "Conv2d", "params": {"out_channels": 16, "kernel_size": 5}}  # as nn.Conv2d(6, 16, 5)
+    path = tmp_path / "conv.json"
+    path.write_text(json.dumps({"model": {"input_shape": [6, 14, 14], "layers": [conv]}}))
+    out = dlp("code", str(path))
+    assert out.returncode == 0, out.stderr
+    assert "nn.Conv2d(6, 16, 5),  # -> [16, 10, 10], 2,416 params" in out.stdout
+    assert "padding" not in out.stdout
+    del conv["params"]["kernel_size"]
+    path.write_text(json.dumps({"model": {"input_shape": [6, 14, 14], "layers": [conv]}}))
+    out = dlp("shapes", str(path))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    error = json.loads(out.stdout)["error"]
+    assert error["layer"] == 0 and error["param"] == "kernel_size"
+    assert "Conv2d at position 1 needs kernel_size" in error["message"]
+
+
 def test_installed_entry_point_works():
     import shutil
 
@@ -99,7 +116,9 @@ def test_installed_entry_point_works():
     assert exe, "the dlp console script is installed with the package"
     out = subprocess.run(
         [exe, "shapes", "-"],
-        input=json.dumps({"model": {"input_shape": [4], "layers": [{"type": "Linear"}]}}),
+        input=json.dumps(
+            {"model": {"input_shape": [4], "layers": [{"type": "Linear", "params": {"out_features": 10}}]}}
+        ),
         capture_output=True,
         text=True,
         timeout=120,

@@ -27,7 +27,7 @@ def test_every_layer_has_a_full_page(name):
 def test_worked_examples_match_torch(name):
     ex = worked_example(name)
     entry = CATALOGUE[name]
-    module = getattr(nn, name)(**entry.constructor_kwargs({}, tuple(ex["input"]))).eval()
+    module = getattr(nn, name)(**entry.constructor_kwargs(ex["layer_params"], tuple(ex["input"]))).eval()
     with torch.no_grad():
         out = module(torch.zeros(2, *ex["input"]))
     assert list(out.shape[1:]) == ex["output"]

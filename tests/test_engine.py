@@ -21,7 +21,7 @@ import dlp_widgets as dlp
 from dlp_widgets.data import load_table
 from dlp_widgets.engine import metrics as M
 from dlp_widgets.runstore import open_store
-from dlp_widgets.spec import SpecError
+from dlp_widgets.spec import SpecError, infer
 from dlp_widgets.spec.defaults import default_model
 
 warnings.filterwarnings("ignore", category=UserWarning, module="dlp_widgets")
@@ -43,9 +43,9 @@ def test_digits_small_cnn_learns():
         "model": {
             "input_shape": [1, 8, 8],
             "layers": [
-                {"type": "Conv2d", "params": {"out_channels": 16}},
+                {"type": "Conv2d", "params": {"out_channels": 16, "kernel_size": 3, "padding": 1}},
                 {"type": "ReLU"},
-                {"type": "MaxPool2d"},
+                {"type": "MaxPool2d", "params": {"kernel_size": 2}},
                 {"type": "Flatten"},
                 {"type": "Linear", "params": {"out_features": 10}},
             ],
@@ -115,7 +115,7 @@ def test_an_exception_ends_the_run_as_failed_with_its_message():
 
 def test_softmax_before_cross_entropy_warns():
     spec = iris_spec()
-    spec["model"]["layers"].append({"type": "Softmax"})
+    spec["model"]["layers"].append({"type": "Softmax", "params": {"dim": 1}})
     with pytest.warns(dlp.DLPWarning, match="applies softmax itself"):
         run = dlp.train(spec, epochs=1)
     assert any("Softmax" in w for w in run.metrics["warnings"])
@@ -282,7 +282,7 @@ def test_warnings_point_at_the_callers_line_and_ids_match_only_as_prefixes(tmp_p
     spec = {
         "model": {
             "input_shape": [4],
-            "layers": [{"type": "Linear", "params": {"out_features": 3}}, {"type": "Softmax"}],
+            "layers": [{"type": "Linear", "params": {"out_features": 3}}, {"type": "Softmax", "params": {"dim": 1}}],
         },
         "data": {"source": "builtin:iris"},
         "training": {"epochs": 1},
@@ -386,7 +386,7 @@ def test_a_batch_that_cannot_fit_in_memory_is_refused_not_run():
     with pytest.raises(dlp.SpecError, match="needs about .* of memory") as info:
         dlp.train(spec)
     assert info.value.path == "training.batch_size" and len(dlp.runs()) == before
-    per_example = activation_bytes(model)
+    per_example = activation_bytes(infer(model))
     assert per_example == (2 * 4000 * 4000 + 10) * 4  # input + Flatten's output + Linear's
     assert eval_rows(per_example, 8) == 8  # evaluation never takes more rows than fit
-    assert eval_rows(activation_bytes(iris_spec()["model"]), 16) == 65_536
+    assert eval_rows(activation_bytes(infer(iris_spec()["model"])), 16) == 65_536

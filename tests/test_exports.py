@@ -47,10 +47,10 @@ def test_onnx_of_an_image_model(tmp_path):
         "model": {
             "input_shape": [1, 8, 8],
             "layers": [
-                {"type": "Conv2d"},
+                {"type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3, "padding": 1}},
                 {"type": "BatchNorm2d"},
                 {"type": "ReLU"},
-                {"type": "MaxPool2d"},
+                {"type": "MaxPool2d", "params": {"kernel_size": 2}},
                 {"type": "Flatten"},
                 {"type": "Dropout"},
                 {"type": "Linear", "params": {"out_features": 10}},

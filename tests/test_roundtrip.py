@@ -78,7 +78,9 @@ def test_from_torch_flattens_nested_sequentials():
     )
     spec = from_torch(module, [3, 16, 16])
     assert [layer.type for layer in spec.layers] == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]
-    assert spec.layers[0].params == {"out_channels": 4}  # padding 1 is the playground's default
+    # what torch requires is kept, torch's defaults are dropped, padding 1 is not one of them
+    assert spec.layers[0].params == {"out_channels": 4, "kernel_size": 3, "padding": 1}
+    assert spec.layers[3].params == {"kernel_size": 2}
     rebuilt = build_model(spec)
     theirs = list(module.state_dict().values())
     assert [tuple(t.shape) for t in rebuilt.state_dict().values()] == [tuple(t.shape) for t in theirs]
@@ -110,9 +112,38 @@ def test_from_torch_checks_shapes_against_the_input():
 
 
 def test_build_refuses_invalid_specs_with_the_layer():
+    conv = {"type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3, "padding": 1}}
     with pytest.raises(SpecError) as info:
-        build_model({"input_shape": [4], "layers": [{"type": "Conv2d"}]})
+        build_model({"input_shape": [4], "layers": [conv]})
     assert info.value.layer == 0
+    with pytest.raises(SpecError) as info:
+        build_model({"input_shape": [1, 8, 8], "layers": [{"type": "Conv2d", "params": {"out_channels": 8}}]})
+    assert (info.value.layer, info.value.param) == (0, "kernel_size")
+
+
+def test_source_prints_only_what_differs_from_torchs_defaults():
+    def conv(**params):
+        src = model_source({"input_shape": [1, 8, 8], "layers": [{"type": "Conv2d", "params": params}]})
+        return next(line.strip() for line in src.splitlines() if "nn.Conv2d(" in line)
+
+    assert conv(out_channels=4, kernel_size=3).startswith("nn.Conv2d(1, 4, 3),")
+    assert conv(out_channels=4, kernel_size=3, padding=0).startswith("nn.Conv2d(1, 4, 3),")
+    assert conv(out_channels=4, kernel_size=3, padding=1).startswith("nn.Conv2d(1, 4, 3, padding=1),")
+    softmax = model_source({"input_shape": [4], "layers": [{"type": "Softmax"}]})
+    assert "nn.Softmax()," in softmax  # torch's default dim (None) is not written either
+
+
+def test_a_module_with_torchs_defaults_reads_back_without_them():
+    module = nn.Sequential(nn.Conv2d(1, 6, 5), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(6 * 12 * 12, 3), nn.Softmax())
+    spec = from_torch(module, [1, 28, 28])
+    assert [layer.to_dict() for layer in spec.layers] == [
+        {"type": "Conv2d", "params": {"out_channels": 6, "kernel_size": 5}},
+        {"type": "AvgPool2d", "params": {"kernel_size": 2}},
+        {"type": "Flatten"},
+        {"type": "Linear", "params": {"out_features": 3}},
+        {"type": "Softmax"},
+    ]
+    assert infer(spec).layers[0].output_shape == (6, 24, 24)
 
 
 def test_build_refuses_models_too_large_to_allocate():

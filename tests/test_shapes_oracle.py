@@ -1,7 +1,9 @@
 """Shape and parameter inference against the oracle: torch running a forward pass."""
 
 import pytest
+import torch
 from hypothesis import given, settings
+from torch import nn
 
 from dlp_widgets.spec import infer
 from specgen import model_specs
@@ -108,6 +110,36 @@ def test_lenet5_figures():
     report = infer(LENET5)
     assert report.layers[6].output_shape == (400,)
     assert report.total_params == 61_706  # the classic LeNet-5 count
+
+
+def test_lenet5_written_as_in_torch_has_torchs_shapes():
+    """A parameter left out means torch's default: the second convolution, written as
+    PyTorch code writes it (no padding), shrinks 14×14 to 10×10 exactly as nn.Conv2d(6, 16, 5)."""
+    layers = [dict(layer) for layer in LENET5["layers"]]
+    layers[3] = {"type": "Conv2d", "params": {"out_channels": 16, "kernel_size": 5}}
+    torch_net = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.Tanh(),
+        nn.AvgPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.Tanh(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120),
+        nn.Tanh(),
+        nn.Linear(120, 84),
+        nn.Tanh(),
+        nn.Linear(84, 10),
+    )
+    x, torch_shapes = torch.zeros(1, 1, 28, 28), []
+    with torch.no_grad():
+        for module in torch_net:
+            x = module(x)
+            torch_shapes.append(tuple(x.shape[1:]))
+    report = infer({"input_shape": [1, 28, 28], "layers": layers})
+    assert report.layers[3].output_shape == (16, 10, 10)
+    assert [info.output_shape for info in report.layers] == torch_shapes
+    assert report.total_params == sum(p.numel() for p in torch_net.parameters()) == 61_706
 
 
 def test_original_image_default_is_refused_at_the_linear_layer():

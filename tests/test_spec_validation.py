@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_widgets.spec import CATALOGUE, Spec, SpecError, infer, load_spec, parse_json
+from dlp_widgets.spec import CATALOGUE, ModelSpec, Spec, SpecError, infer, load_spec, parse_json
+from dlp_widgets.spec.catalogue import starting_layer, starting_params
 from specgen import model_specs
 
 EXAMPLE = {
@@ -68,8 +69,8 @@ def test_example_from_the_issue_is_valid():
         ({"type": "Linear", "params": {"out_feature": 3}}, "out_feature", 'Did you mean "out_features"'),
         ({"type": "Dropout", "params": {"p": 1.5}}, "p", "between 0 and 1"),
         ({"type": "Dropout", "params": {"p": math.nan}}, "p", "finite"),
-        ({"type": "Conv2d", "params": {"kernel_size": [3, 3, 3]}}, "kernel_size", "list of 3"),
-        ({"type": "Conv2d", "params": {"padding": "full"}}, "padding", '"same"'),
+        ({"type": "Conv2d", "params": {"out_channels": 8, "kernel_size": [3, 3, 3]}}, "kernel_size", "list of 3"),
+        ({"type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3, "padding": "full"}}, "padding", '"same"'),
         ({"type": "GELU", "params": {"approximate": "fast"}}, "approximate", '"none", "tanh"'),
     ],
 )
@@ -78,6 +79,52 @@ def test_param_errors_name_layer_and_param(layer, param, words):
     assert err.layer == 4 and err.param == param
     assert words in err.message
     assert "position 5" in err.message
+
+
+def test_a_missing_required_parameter_names_layer_and_parameter():
+    model = {
+        "input_shape": [4],
+        "layers": [starting_layer("Linear"), {"type": "ReLU"}, {"type": "Linear"}, {"type": "Tanh"}],
+    }
+    report = infer(model)  # the builder's view: the error on its layer, not an exception
+    err = report.layers[2].error
+    assert report.error is err and err.layer == 2 and err.param == "out_features"
+    assert err.path == "model.layers[2].params.out_features"
+    assert err.message == (
+        "Linear at position 3 needs out_features (how many values it produces per example, one per neuron); "
+        "torch has no default for it"
+    )
+    assert report.layers[0].output_shape == (10,) and report.layers[3].output_shape is None
+    spec = ModelSpec.from_dict(model)  # well-formed: a builder may hold it while it is edited
+    with pytest.raises(SpecError) as info:
+        load_spec(model)
+    assert (info.value.layer, info.value.param) == (2, "out_features")
+    assert infer(spec).error.message == err.message
+
+
+REQUIRED = [(name, p.name) for name, entry in CATALOGUE.items() for p in entry.params if p.required]
+
+
+@pytest.mark.parametrize("name, param", REQUIRED, ids=[f"{n}.{p}" for n, p in REQUIRED])
+def test_every_required_parameter_is_asked_for(name, param):
+    params = starting_params(name)
+    del params[param]
+    shape = [1, 8, 8] if CATALOGUE[name].kinds == ("image",) else [4]
+    # an earlier broken layer does not hide it: it does not depend on what arrives
+    report = infer({"input_shape": shape, "layers": [{"type": "Nope"}, {"type": name, "params": params}]})
+    err = report.layers[1].error
+    assert (err.layer, err.param) == (1, param)
+    assert f"{name} at position 2 needs {param} (" in err.message and "torch has no default" in err.message
+
+
+def test_omitted_parameters_take_torchs_defaults():
+    """LeNet-5's second convolution as written in PyTorch, nn.Conv2d(6, 16, 5): no padding."""
+    conv = {"type": "Conv2d", "params": {"out_channels": 16, "kernel_size": 5}}
+    report = infer({"input_shape": [6, 14, 14], "layers": [conv]})
+    assert report.ok and report.output_shape == (16, 10, 10)
+    assert report.total_params == 6 * 16 * 5 * 5 + 16
+    pooled = infer({"input_shape": [6, 28, 28], "layers": [starting_layer("MaxPool2d")]})
+    assert pooled.output_shape == (6, 14, 14)  # stride defaults to the kernel size, as in torch
 
 
 def test_unknown_layer_type_suggests_a_name():
@@ -99,7 +146,8 @@ def test_unknown_keys_are_errors_everywhere():
 
 def test_shape_errors_explain_what_arrives():
     spec = copy.deepcopy(EXAMPLE)
-    spec["model"]["layers"].insert(4, {"type": "Conv2d"})  # a Conv2d after the Flatten
+    conv = {"type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3, "padding": 1}}
+    spec["model"]["layers"].insert(4, conv)  # a Conv2d after the Flatten
     err = error_of(spec)
     assert err.layer == 4
     assert "Conv2d at position 5 needs an image-shaped input" in err.message
@@ -111,7 +159,7 @@ def test_kernel_too_large_names_kernel_size():
         {
             "model": {
                 "input_shape": [1, 4, 4],
-                "layers": [{"type": "Conv2d", "params": {"kernel_size": 7, "padding": 0}}],
+                "layers": [{"type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 7, "padding": 0}}],
             }
         }
     )
@@ -139,10 +187,10 @@ def test_target_cannot_be_a_feature():
     assert 'column "price" is the target' in error_of(spec).message
 
 
-def test_every_layer_is_valid_with_its_defaults():
+def test_every_layer_is_valid_with_its_starting_values():
     for name, entry in CATALOGUE.items():
         shape = [3, 16, 16] if entry.kinds == ("image",) else [12]
-        report = infer({"input_shape": shape, "layers": [{"type": name}]})
+        report = infer({"input_shape": shape, "layers": [starting_layer(name)]})
         assert report.ok, (name, report.error)
 
 
@@ -263,13 +311,13 @@ def test_integers_of_thousands_of_digits_are_refused_clearly():
 @pytest.mark.parametrize(
     ("model", "hint"),
     [
-        ({"input_shape": [4], "layers": [{"type": "Conv2d"}]}, "A table gives one row of numbers per example"),
+        ({"input_shape": [4], "layers": [starting_layer("Conv2d")]}, "A table gives one row of numbers per example"),
         (
-            {"input_shape": [4], "layers": [{"type": "Linear"}, {"type": "Conv2d"}]},
+            {"input_shape": [4], "layers": [starting_layer("Linear"), starting_layer("Conv2d")]},
             "Image layers come before the Flatten and the Linear layers",
         ),
         (
-            {"input_shape": [1, 8, 8], "layers": [{"type": "Flatten"}, {"type": "MaxPool2d"}]},
+            {"input_shape": [1, 8, 8], "layers": [{"type": "Flatten"}, starting_layer("MaxPool2d")]},
             "Remove the Flatten before it",
         ),
     ],

@@ -8,8 +8,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from dlp_widgets.engine.build import build_model
 from dlp_widgets.engine.runner import train
-from dlp_widgets.engine.threads import SMALL_WORK, cpu_threads, multiply_adds, threads_for
+from dlp_widgets.engine.threads import SMALL_WORK, cpu_threads, threads_for
 from dlp_widgets.runstore import open_store
+from dlp_widgets.spec import infer
+from dlp_widgets.spec.costs import multiply_adds
 from test_shapes_oracle import LENET5
 
 MLP = {
@@ -31,19 +33,20 @@ def test_multiply_adds_agree_with_torchs_flop_counter(model):
     with counter, torch.no_grad():
         module(torch.zeros(1, *model["input_shape"]))
     torch_macs = counter.get_total_flops() / 2  # matmuls and convolutions, a multiply and an add each
-    ours = multiply_adds(model)
+    ours = multiply_adds(infer(model))
     # ours also counts one operation per output value (activations, pooling, biases)
     assert torch_macs <= ours <= 1.1 * torch_macs, (ours, torch_macs)
 
 
 def test_small_models_train_on_one_thread_larger_ones_keep_torchs_setting():
     cpu = torch.device("cpu")
-    assert threads_for(MLP, 256, cpu) == 1
-    assert threads_for(LENET5, 64, cpu) is None  # 27 M multiply-adds a batch: two threads pay
-    assert threads_for(MLP, SMALL_WORK, cpu) is None
-    assert threads_for(MLP, 256, torch.device("cuda")) is None
-    broken = {"input_shape": [4], "layers": [{"type": "Conv2d"}]}
-    assert threads_for(broken, 8, cpu) is None
+    assert threads_for(infer(MLP), 256, cpu) == 1
+    assert threads_for(infer(LENET5), 64, cpu) is None  # 27 M multiply-adds a batch: two threads pay
+    assert threads_for(infer(MLP), SMALL_WORK, cpu) is None
+    assert threads_for(infer(MLP), 256, torch.device("cuda")) is None
+    conv = {"type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3, "padding": 1}}
+    broken = {"input_shape": [4], "layers": [conv]}
+    assert threads_for(infer(broken), 8, cpu) is None
 
 
 def test_cpu_threads_puts_the_setting_back_even_after_an_error():

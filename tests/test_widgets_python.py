@@ -37,7 +37,7 @@ def browser_sets(widget, **state):
     ],
 )
 def test_malformed_layers_from_the_browser_become_errors_in_the_widget(payload):
-    b = LayerBuilder({"input_shape": [4], "layers": [{"type": "Linear"}]})
+    b = LayerBuilder({"input_shape": [4], "layers": [{"type": "Linear", "params": {"out_features": 10}}]})
     browser_sets(b, layers=payload)
     assert "error" in b.report
     assert b.report["error"]["message"]
@@ -58,8 +58,12 @@ def test_any_browser_state_leaves_a_working_widget(layers, shape, selected):
 
 def test_spec_syncs_both_ways_and_builds():
     b = LayerBuilder()
-    b.spec = {"input_shape": [1, 8, 8], "layers": [{"type": "Conv2d"}, {"type": "Flatten"}, {"type": "Linear"}]}
-    assert b.layers[0] == {"type": "Conv2d"} and b.report["output_shape"] == [10]
+    conv = {"type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3, "padding": 1}}
+    b.spec = {
+        "input_shape": [1, 8, 8],
+        "layers": [conv, {"type": "Flatten"}, {"type": "Linear", "params": {"out_features": 10}}],
+    }
+    assert b.layers[0] == conv and b.report["output_shape"] == [10]
     browser_sets(b, layers=b.layers + [{"type": "ReLU"}])
     assert [layer.type for layer in b.spec.layers][-1] == "ReLU"
     assert tuple(b.model()(__import__("torch").zeros(2, 1, 8, 8)).shape) == (2, 10)

@@ -10,6 +10,16 @@ from torch import nn
 from dlp_widgets.spec import CATALOGUE, LayerSpec
 
 
+def _torch_kwargs(entry, params: dict, in_shape: tuple[int, ...]) -> dict:
+    """Only what the spec gives, plus the inferred input sizes: whatever it leaves out takes
+    torch's own default, not the catalogue's, so the oracle checks those too."""
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    for name, value in entry.infer(in_shape).items():
+        if kwargs.get(name) is None:
+            kwargs[name] = value
+    return kwargs
+
+
 def run_layers(model: dict) -> tuple[list[tuple[tuple[int, ...], int]], int | None]:
     """Per layer (output shape, trainable params) as torch computes them, and the index of
     the first layer torch refuses (an exception or a warning), or None."""
@@ -21,7 +31,7 @@ def run_layers(model: dict) -> tuple[list[tuple[tuple[int, ...], int]], int | No
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
-                module = getattr(nn, entry.name)(**entry.constructor_kwargs(layer.params, tuple(x.shape[1:])))
+                module = getattr(nn, entry.name)(**_torch_kwargs(entry, layer.params, tuple(x.shape[1:])))
                 module.eval()
                 with torch.no_grad():
                     x = module(x)

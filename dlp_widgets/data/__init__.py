@@ -8,9 +8,10 @@ from ..spec import Spec
 from .builtin import BUILTINS
 from .errors import DataError
 from .images import IMAGE_BUILTINS, ImageData, load_images, summarize_images
+from .preprocessor import Preprocessor
 from .sources import load_table, source_kind
 from .summary import summarize_table
-from .tabular import Preprocessor, TabularData, prepare_tabular
+from .tabular import TabularData, prepare_tabular
 
 __all__ = [
     "BUILTINS",

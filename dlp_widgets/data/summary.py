@@ -8,16 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..spec.data_section import DEFAULT_MAX_CATEGORIES
 from .columns import CATEGORICAL, DATETIME, EMPTY, TEXT, UNSUPPORTED, unusable_values
 from .errors import DataError
-from .tabular import (
-    DEFAULT_MAX_CATEGORIES,
-    check_target_column,
-    class_counts,
-    detect_task,
-    prepare_tabular,
-    task_warnings,
-)
+from .tabular import prepare_tabular
+from .targets import check_target_column, class_counts, detect_task, task_warnings
 from .usability import advise_columns, guess_target
 
 

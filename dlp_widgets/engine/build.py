@@ -83,11 +83,12 @@ def from_torch(module: nn.Module, input_shape: list[int] | tuple[int, ...]) -> M
             value = _param_value(child, p.name)
             if p.name == "bias":  # torch keeps the tensor (or None), the spec a yes/no
                 value = value is not None or (entry.name == "LayerNorm" and not child.elementwise_affine)
-            if value is None and (p.inferred or p.kind == "opt_size2"):
+            if value is None and p.default is None:  # torch's own default (softmax dim, pool stride)
                 continue
             params[p.name] = value
         layers.append(LayerSpec(entry.name, params))
-    # the values are checked exactly as a spec from the browser is
+    # the values are checked exactly as a spec from the browser is; the canonical form then
+    # drops what equals torch's defaults and what is inferred
     spec = ModelSpec.from_dict({"input_shape": list(shape), "layers": [layer.to_dict() for layer in layers]})
     check(spec)
     return canonical(spec)

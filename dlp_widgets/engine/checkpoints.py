@@ -15,17 +15,16 @@ from typing import Any
 
 import torch
 
+from ..errors import DLPError
 from ..home import write_error_reason
 
 CHECKPOINT_FORMAT = "dlp_widgets.checkpoint/1"
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(DLPError):
     """A checkpoint cannot be written or read; ``message`` says why and where."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    kind = "checkpoint"
 
 
 def save_atomically(payload: Any, path: Path) -> None:

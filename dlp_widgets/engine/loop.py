@@ -19,9 +19,10 @@ import torch
 from torch import nn
 
 from . import metrics as M
+from .events import EpochEnd, Event, Progress
 from .threads import cpu_threads
 
-Emit = Callable[[dict[str, Any]], None]
+Emit = Callable[[Event], None]
 PROGRESS_INTERVAL = 0.1  # seconds between progress events, whatever the batch count
 EVAL_CHUNK = 65_536
 
@@ -40,15 +41,14 @@ class Split:
 
 @dataclass
 class LoopConfig:
+    """What the loop needs beyond the model and the data: the spec's training settings as
+    they are (``training``, a ``TrainingSpec``), and what the plan worked out."""
+
     task: str
     classes: list[str] | None
     loss_name: str
-    epochs: int
-    batch_size: int
-    shuffle: bool
-    seed: int
+    training: Any  # spec.training: epochs, batch_size, shuffle, seed, precision, ...
     device: torch.device
-    precision: str = "fp32"
     target_scale: float = 1.0  # regression: std of the target, for MAE and RMSE in its units
     workers: int = 0
     threads: int | None = None  # intra-op CPU threads while training; None keeps torch's setting
@@ -98,14 +98,14 @@ class Trainer:
         self.stop = stop or threading.Event()
         self.on_epoch = on_epoch
         self.state = state or LoopState()
-        self.generator = torch.Generator().manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(config.training.seed)
         if self.state.generator_state is not None:
             self.generator.set_state(self.state.generator_state)
         self.binary_logit = config.loss_name == "BCEWithLogitsLoss" and self._out_dim() == 1
         # batch normalisation cannot train on one example: a last batch of one is skipped
         self.skip_single = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
         self.n_classes = len(config.classes) if config.classes else 0
-        use_bf16 = config.precision == "bf16" and config.device.type == "cuda"
+        use_bf16 = config.training.precision == "bf16" and config.device.type == "cuda"
         self.autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else nullcontext
         self._epoch_overhead: float | None = None  # seconds per epoch outside the batches
 
@@ -132,20 +132,20 @@ class Trainer:
         split, cfg = self.train_split, self.cfg
         if split.x is not None:
             n = len(split)
-            if cfg.shuffle:
+            if cfg.training.shuffle:
                 order = torch.randperm(n, generator=self.generator).to(cfg.device)
             else:
                 order = torch.arange(n, device=cfg.device)
-            for i in range(0, n, cfg.batch_size):
-                idx = order[i : i + cfg.batch_size]
+            for i in range(0, n, cfg.training.batch_size):
+                idx = order[i : i + cfg.training.batch_size]
                 if len(idx) == 1 and self.skip_single and n > 1:
                     continue
                 yield split.x.index_select(0, idx), split.y.index_select(0, idx)
             return
         loader = torch.utils.data.DataLoader(
             split.dataset,
-            batch_size=cfg.batch_size,
-            shuffle=cfg.shuffle,
+            batch_size=cfg.training.batch_size,
+            shuffle=cfg.training.shuffle,
             generator=self.generator,
             num_workers=cfg.workers,
             pin_memory=cfg.device.type == "cuda",
@@ -163,11 +163,11 @@ class Trainer:
         if per_epoch is None:
             share = len(self.test_split) / max(len(self.train_split), 1)
             per_epoch = epoch_train_seconds * share / 3
-        return per_epoch * (self.cfg.epochs - epoch + 2)
+        return per_epoch * (self.cfg.training.epochs - epoch + 2)
 
     @property
     def batches_per_epoch(self) -> int:
-        return math.ceil(len(self.train_split) / self.cfg.batch_size)
+        return math.ceil(len(self.train_split) / self.cfg.training.batch_size)
 
     # -- one epoch
 
@@ -212,19 +212,18 @@ class Trainer:
                         raise Diverged
                     elapsed = now - t0
                     per_batch = elapsed / batch
-                    left = (n_batches - batch) + (cfg.epochs - epoch) * n_batches
+                    left = (n_batches - batch) + (cfg.training.epochs - epoch) * n_batches
                     self.emit(
-                        {
-                            "type": "progress",
-                            "epoch": epoch,
-                            "epochs": cfg.epochs,
-                            "batch": batch,
-                            "batches": n_batches,
-                            "samples": seen,
-                            "loss": running,
-                            "elapsed": elapsed,
-                            "eta": per_batch * left + self._overhead_left(epoch, per_batch * n_batches),
-                        }
+                        Progress(
+                            epoch=epoch,
+                            epochs=cfg.training.epochs,
+                            batch=batch,
+                            batches=n_batches,
+                            samples=seen,
+                            loss=running,
+                            elapsed=elapsed,
+                            eta=per_batch * left + self._overhead_left(epoch, per_batch * n_batches),
+                        )
                     )
         train_loss = float(loss_sum) / max(seen, 1)
         if not math.isfinite(train_loss):
@@ -292,7 +291,7 @@ class Trainer:
         if state.good_state is None:
             state.good_state = _cpu_state(self.model)
         try:
-            for epoch in range(state.epoch + 1, cfg.epochs + 1):
+            for epoch in range(state.epoch + 1, cfg.training.epochs + 1):
                 t0 = time.monotonic()
                 row = self._train_epoch(epoch)
                 test_row, extras = self.evaluate()
@@ -315,7 +314,7 @@ class Trainer:
                 if self.on_epoch is not None:
                     self.on_epoch(state, self.model, self.optimizer, improved)
                 if self.emit is not None:
-                    self.emit({"type": "epoch_end", "epoch": epoch, "epochs": cfg.epochs, "metrics": row, **extras})
+                    self.emit(EpochEnd(epoch=epoch, epochs=cfg.training.epochs, metrics=row, **extras))
                 self._epoch_overhead = time.monotonic() - t0 - row["train_seconds"]
         except (Stopped, Diverged):
             self.model.load_state_dict(state.good_state)  # the last completed epoch's weights

@@ -4,30 +4,21 @@ killed by the operating system, and evaluation takes as many rows at a time as f
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from ..spec import SpecError, infer
+from ..spec import SpecError
+from ..spec.costs import activation_bytes
 
-BYTES_PER_VALUE = 4  # float32
+__all__ = ["activation_bytes", "available_bytes", "check_batch_fits", "eval_rows"]
+
 # Training keeps every layer's output for the backward pass and makes a gradient of each:
 # a rough rule of three copies of the activations at the peak. It only has to tell a batch
 # that fits from one that is many times too large.
 TRAIN_COPIES = 3
 EVAL_BUDGET = 512 * 2**20  # activations of one evaluation chunk; no graph is kept then
 MAX_EVAL_ROWS = 65_536
-
-
-def activation_bytes(model: Any) -> int | None:
-    """Bytes of one example's input and every layer's output (None if the shapes do not check)."""
-    report = infer(model)
-    if report.error:
-        return None
-    values = math.prod(report.input_shape) + sum(math.prod(layer.output_shape or (1,)) for layer in report.layers)
-    return values * BYTES_PER_VALUE
 
 
 def available_bytes(device: torch.device) -> int | None:

@@ -37,7 +37,7 @@ def layer_call(type_: str, params: dict[str, Any], in_shape: tuple[int, ...]) ->
         if p.name in positional:
             continue
         value = kwargs[p.name]
-        default = p.default_in_torch
+        default = p.default
         if isinstance(default, list):
             default = tuple(default)
         if value == default and type(value) is type(default):

@@ -435,7 +435,7 @@ def _check(
     softmax (or sigmoid) of torch's outputs on ``Preprocessor.transform``."""
     import onnxruntime as ort
 
-    from ..engine.saved import predict_with
+    from .predict import predict_with
 
     rows = _as_the_pipeline_reads(rows, pre)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

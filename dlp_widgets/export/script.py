@@ -3,19 +3,24 @@ pandas (and numpy, which pandas brings) plus the data file. It repeats the run's
 the same split, preprocessing fitted on the training rows, the same model, initial weights,
 batches and optimizer — and also runs under ``torchrun`` with DistributedDataParallel.
 
-Everything written into the script is either our own template or a Python literal made by
-``repr`` of validated values (column names included), so no data becomes code.
+The split, the reading of booleans and labels and the rules of the preprocessing are the
+data layer's own functions, copied into the script from their source
+(``data_layer_source``), so the script cannot drift from the run.
+
+Everything written into the script is either our own template, the source of our own
+functions, or a Python literal made by ``repr`` of validated values (column names
+included) and of our own constants, so no data becomes code.
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 import pprint
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .code import model_source
+from .data_layer_source import data_layer_source
 from .errors import ExportError
 
 if TYPE_CHECKING:
@@ -30,6 +35,8 @@ Exported by dlp_widgets from run {run_id}. Needs only torch and pandas.
     python {filename} --data other.csv --epochs 50 --out model.pt
     torchrun --nproc_per_node=2 {filename}    # DistributedDataParallel (gloo on CPU, NCCL on GPUs)
 """
+
+from __future__ import annotations
 
 import argparse
 import json
@@ -51,109 +58,100 @@ def build_model():
     return model
 
 
-{clean_text_source}
+class DataError(Exception):
+    """A table the run's recipe cannot prepare (the data layer's error, without its details)."""
 
-def label_name(value):
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return clean_text(str(value))
+    def __init__(self, message, column=None, row=None):
+        super().__init__(message)
 
 
-def split_positions(n, labels, n_classes, test_size, shuffle, seed):
-    """Training and test rows: stratified by class when classifying with shuffle."""
-    n_test = int(np.ceil(test_size * n))
-    if not shuffle:
-        return np.arange(n - n_test), np.arange(n - n_test, n)
-    perm = np.random.default_rng(seed).permutation(n)
-    if labels is None:
-        return np.sort(perm[n_test:]), np.sort(perm[:n_test])
-    counts = np.bincount(labels, minlength=n_classes)
-    exact = counts * (n_test / n)
-    quota = np.floor(exact).astype(np.int64)
-    remainder = n_test - quota.sum()
-    quota[np.argsort(-(exact - quota), kind="stable")[:remainder]] += 1
-    quota = np.clip(quota, 1, counts - 1)
-    grouped = perm[np.argsort(labels[perm], kind="stable")]
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    in_test = np.zeros(n, dtype=bool)
-    for start, q in zip(starts, quota):
-        in_test[grouped[start : start + q]] = True
-    return np.nonzero(~in_test)[0], np.nonzero(in_test)[0]
+# ---- copied from dlp_widgets' data layer, from its own source: this script splits the rows,
+# reads booleans and labels and fits the preprocessing exactly as the run did
 
+{data_layer_source}
 
-TRUE, FALSE = {{"true", "yes", "y", "t"}}, {{"false", "no", "n", "f"}}
-
-
-def as_bool(series):
-    if series.dtype == bool:
-        return series.astype("float32")
-    text = series.astype("string").str.strip().str.lower()
-    out = pd.Series(np.nan, index=series.index, dtype="float32")
-    out[text.isin(TRUE)] = 1.0
-    out[text.isin(FALSE)] = 0.0
-    return out
+# ---- the run's preparation, built from the functions above
 
 
 def prepare(frame):
-    """Split, then fit imputation, scaling and one-hot encoding on the training rows only."""
+    """The run's preparation of ``frame``: rows without a target dropped, the same split,
+    then missing values filled, numbers standardised, booleans 0/1 and categories one-hot,
+    all learned from the training rows only. Returns the training and test inputs and
+    targets, the rows of ``frame`` they come from, and the (mean, standard deviation) the
+    regression targets were standardised with."""
     target = CONFIG["target"]
-    frame = frame[frame[target].notna()].reset_index(drop=True)
-    classification = CONFIG["task"] == "classification"
-    if classification:
-        index = {{name: i for i, name in enumerate(CONFIG["classes"])}}
-        names = frame[target].map(label_name)
-        unknown = sorted(set(names) - set(index))
-        if unknown:
-            raise SystemExit(f"target {{target!r}} holds classes the model does not know: {{unknown[:5]}}")
-        labels = names.map(index).to_numpy(dtype=np.int64)
+    rows = np.flatnonzero(frame[target].notna().to_numpy())
+    frame = frame.iloc[rows].reset_index(drop=True)
+    if CONFIG["task"] == "classification":
+        labels, values = class_numbers(frame[target]), None
     else:
-        labels = None
-        values = frame[target].to_numpy(dtype=np.float64)
-    train, test = split_positions(len(frame), labels, len(CONFIG["classes"] or []), CONFIG["test_size"], CONFIG["shuffle"], CONFIG["seed"])
-    parts = []
-    numeric = [f["name"] for f in CONFIG["features"] if f["kind"] == "numeric"]
-    if numeric:
-        block = np.array(frame[numeric].apply(pd.to_numeric, errors="coerce"), dtype=np.float32)
-        fit = block[train].T.copy()
-        nan = np.isnan(fit)
-        fills = np.array([np.median(row[~bad]) for row, bad in zip(fit, nan)], dtype=np.float32)
-        rows, cols = np.nonzero(nan)
-        fit[rows, cols] = fills[rows]
-        mean = fit.mean(axis=1, dtype=np.float64)
-        std = fit.std(axis=1, dtype=np.float64)
-        std[std == 0] = 1.0
-        rows, cols = np.nonzero(np.isnan(block))
-        block[rows, cols] = fills[cols]
-        parts.append((block - mean.astype(np.float32)) / std.astype(np.float32))
-    for f in CONFIG["features"]:
-        if f["kind"] == "boolean":
-            col = as_bool(frame[f["name"]]).to_numpy(dtype=np.float32, copy=True)
-            mode = pd.Series(col[train]).mode()
-            col[np.isnan(col)] = mode.iloc[0] if len(mode) else 0.0
-            parts.append(col[:, None])
-    for f in CONFIG["features"]:
-        if f["kind"] == "categorical":
-            text = frame[f["name"]].astype("string").map(lambda v: clean_text(v, trim=False), na_action="ignore")
-            train_text = text.iloc[train]
-            counts = train_text.value_counts()
-            fill = min((-int(c), str(v)) for v, c in counts.items())[1] if len(counts) else ""
-            categories = sorted(set(train_text.dropna().astype(str)) | ({{fill}} if train_text.isna().any() else set()))
-            codes = pd.Index(categories).get_indexer(text.fillna(fill).astype(str))
-            onehot = np.zeros((len(frame), len(categories)), dtype=np.float32)
-            known = codes >= 0
-            onehot[np.nonzero(known)[0], codes[known]] = 1.0
-            parts.append(onehot)
-    x = np.concatenate(parts, axis=1).astype(np.float32)
-    if classification:
-        y = labels
-        scale = (0.0, 1.0)
+        labels, values = None, frame[target].to_numpy(dtype=np.float64)
+    train, test = split_positions(
+        len(frame), labels, CONFIG["classes"], test_size=CONFIG["test_size"], shuffle=CONFIG["shuffle"], seed=CONFIG["seed"]
+    )
+    x = inputs(frame, train)
+    if labels is not None:
+        y, scale = labels, (0.0, 1.0)
     else:
-        scale = (float(values[train].mean()), float(values[train].std()) or 1.0)
+        scale = target_scale(values[train])
         y = ((values - scale[0]) / scale[1]).astype(np.float32)
-    as_t = torch.from_numpy
-    return as_t(x[train]), as_t(y[train]), as_t(x[test]), as_t(y[test]), scale
+    return {{
+        "x_train": x[train],
+        "y_train": y[train],
+        "x_test": x[test],
+        "y_test": y[test],
+        "train_rows": rows[train],
+        "test_rows": rows[test],
+        "scale": scale,
+    }}
+
+
+def class_numbers(series):
+    """Each label's number in the run's classes (labels that look the same are one class)."""
+    number = {{name: i for i, name in enumerate(CONFIG["classes"])}}
+    codes, uniques = pd.factorize(series)
+    names = [label_name(value) for value in uniques]
+    unknown = sorted(set(names) - set(number))
+    if unknown:
+        raise DataError(f"target {{CONFIG['target']!r}} holds classes the model does not know: {{unknown[:5]}}")
+    return np.array([number[name] for name in names], dtype=np.int64)[codes]
+
+
+def inputs(frame, train):
+    """The model inputs: numeric columns first, then booleans, then one-hot categories."""
+    features = CONFIG["features"]
+    numeric = [f["name"] for f in features if f["kind"] == "numeric"]
+    parts = [numeric_inputs(frame, numeric, train)] if numeric else []
+    for f in features:
+        if f["kind"] == "boolean":
+            series = frame[f["name"]]
+            parts.append(boolean_inputs(series, _boolean_fill(as_bool(series.iloc[train])))[:, None])
+    for f in features:
+        if f["kind"] == "categorical":
+            parts.append(one_hot(frame[f["name"]], train))
+    return np.concatenate(parts, axis=1)
+
+
+def numeric_inputs(frame, names, train):
+    """Numeric columns, missing values filled with the training rows' median, standardised
+    with the training rows' mean and standard deviation."""
+    block = np.stack(
+        [pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan) for name in names]
+    )
+    fits = [_numeric_fit(values[train], name) for values, name in zip(block, names)]
+    fills, means, stds = (np.array([[fit[i]] for fit in fits], dtype=np.float32) for i in (0, 2, 3))
+    standardise(block, fills, means, stds)
+    return block.T
+
+
+def one_hot(series, train):
+    """A column per category seen in the training rows; missing values count as the most
+    frequent category, and a category never seen in training is all zeros."""
+    seen = series.iloc[train]
+    categories, fill = _categories_and_fill(seen.value_counts().items(), int(seen.isna().sum()))
+    codes, uniques = pd.factorize(series)
+    positions = category_positions(codes, uniques, categories, fill)
+    return (positions[:, None] == np.arange(len(categories))).astype(np.float32)
 
 
 def targets(y, out):
@@ -203,8 +201,14 @@ def main():
     else:
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
-    x_train, y_train, x_test, y_test, scale = prepare(pd.read_csv(args.data))
-    x_train, y_train, x_test, y_test = (t.to(device) for t in (x_train, y_train, x_test, y_test))
+    try:
+        data = prepare(pd.read_csv(args.data))
+    except DataError as error:
+        raise SystemExit(f"{{args.data}}: {{error}}") from None
+    x_train, y_train, x_test, y_test = (
+        torch.from_numpy(data[part]).to(device) for part in ("x_train", "y_train", "x_test", "y_test")
+    )
+    scale = data["scale"]
 
     torch.manual_seed(CONFIG["seed"])  # the same initial weights as the run
     model = build_model().to(device)
@@ -260,15 +264,6 @@ def main():
 if __name__ == "__main__":
     main()
 '''
-
-
-def _clean_text_source() -> str:
-    """The data layer's ``clean_text``, copied into the script from its source, with the
-    table it uses: a script that cleaned labels its own way would disagree with the run."""
-    from ..data import columns
-
-    table = f"_TO_PLAIN = {columns._TO_PLAIN!r}\n"
-    return table + "\n\n" + inspect.getsource(columns.clean_text)
 
 
 def data_path(script: Path) -> Path:
@@ -342,7 +337,7 @@ def write_script(
         filename=_docstring_text(final.name),
         data_doc=_docstring_text(data_name),
         data_name=data_name,
-        clean_text_source=_clean_text_source(),
+        data_layer_source=data_layer_source(),
         config=pprint.pformat(config, indent=1, width=100, sort_dicts=False),
         model_code=model_code,
     )

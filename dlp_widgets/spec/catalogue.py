@@ -1,14 +1,19 @@
 """The layer catalogue: the one registry behind the palette, the docs, validation, shape
 inference and model building.
 
-Names and parameter names are exactly those of ``torch.nn``. Input sizes (``in_features``,
-``in_channels``, ``num_features``, ``normalized_shape``) are *inferred*: optional, filled in
-from the previous layer, and checked when given. Defaults are chosen so that a layer dropped
-into a model is valid at once.
+Names, parameter names and defaults are exactly those of ``torch.nn``: a parameter a spec
+leaves out means what it means in torch, and one torch has no default for (``out_features``,
+``kernel_size``) must be given. Input sizes (``in_features``, ``in_channels``,
+``num_features``, ``normalized_shape``) are *inferred*: optional, filled in from the previous
+layer, and checked when given.
+
+What a layer starts with when added from the palette is a separate table,
+``STARTING_VALUES``: real values written into the spec, so a new layer is valid at once.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,16 +68,21 @@ class LayerType:
         return cached
 
     def defaults(self) -> dict[str, Any]:
-        """Every parameter's default (a shared dict: copy before changing it)."""
+        """torch's default of every parameter that has one (a shared dict: copy before
+        changing it). Required parameters are absent: a valid layer gives them."""
         cached = self.__dict__.get("_defaults")
         if cached is None:
-            cached = {p.name: p.default for p in self.params}
+            cached = {p.name: p.default for p in self.params if not p.required}
             object.__setattr__(self, "_defaults", cached)
         return cached
 
+    def missing(self, params: dict[str, Any]) -> Param | None:
+        """The first required parameter that ``params`` lacks, if any."""
+        return next((p for p in self.params if p.required and p.name not in params), None)
+
     def constructor_kwargs(self, params: dict[str, Any], in_shape: tuple[int, ...]) -> dict[str, Any]:
-        """Keyword arguments for the torch constructor: filled params, inferred sizes,
-        pairs as tuples (as torch stores them)."""
+        """Keyword arguments for the torch constructor: validated params over torch's
+        defaults, inferred sizes, pairs as tuples (as torch stores them)."""
         kwargs = {**self.defaults(), **params}
         for name, value in self.infer(in_shape).items():
             if kwargs.get(name) is None:
@@ -90,6 +100,7 @@ class LayerType:
             "shape_rule": self.shape_rule,
             "when": self.when,
             "params": [p.to_dict() for p in self.params],
+            "starting_params": starting_params(self.name),
         }
 
 
@@ -121,7 +132,15 @@ _LAYERS: list[LayerType] = [
         kinds=DATA_KINDS,
         params=(
             Param("in_features", "int", None, "values per example coming in (inferred)", 1, 10_000_000, inferred=True),
-            Param("out_features", "int", 10, "values per example going out (neurons)", 1, 100_000),
+            Param(
+                "out_features",
+                "int",
+                None,
+                "how many values it produces per example, one per neuron",
+                1,
+                100_000,
+                required=True,
+            ),
             _bias(),
         ),
         summary="Fully connected layer: every output is a weighted sum of all inputs plus a bias.",
@@ -200,11 +219,10 @@ _LAYERS: list[LayerType] = [
             Param(
                 "dim",
                 "int",
-                1,
+                None,
                 "dimension whose values sum to 1 (0 is the batch; 1 or -1 the classes)",
                 -4,
                 3,
-                torch_default=None,
             ),
         ),
         rule=rules.softmax,
@@ -218,11 +236,10 @@ _LAYERS: list[LayerType] = [
             Param(
                 "dim",
                 "int",
-                1,
+                None,
                 "dimension to normalise along (0 is the batch; 1 or -1 the classes)",
                 -4,
                 3,
-                torch_default=None,
             ),
         ),
         rule=rules.softmax,
@@ -332,18 +349,10 @@ _LAYERS: list[LayerType] = [
         kinds=("image",),
         params=(
             Param("in_channels", "int", None, "channels coming in (inferred)", 1, 100_000, inferred=True),
-            Param("out_channels", "int", 8, "number of filters, i.e. channels going out", 1, 4096),
-            Param("kernel_size", "size2", 3, "height and width of each filter", 1, _SIZE_MAX),
+            Param("out_channels", "int", None, "number of filters, i.e. channels going out", 1, 4096, required=True),
+            Param("kernel_size", "size2", None, "height and width of each filter", 1, _SIZE_MAX, required=True),
             Param("stride", "size2", 1, "step between filter positions", 1, _SIZE_MAX),
-            Param(
-                "padding",
-                "padding",
-                1,
-                'zeros added around the image; "same" keeps its size',
-                0,
-                _SIZE_MAX,
-                torch_default=0,
-            ),
+            Param("padding", "padding", 0, 'zeros added around the image; "same" keeps its size', 0, _SIZE_MAX),
             Param("dilation", "size2", 1, "spacing between filter taps", 1, _SIZE_MAX),
             Param("groups", "int", 1, "split channels into independent groups", 1, 4096),
             _bias("a learned bias per filter"),
@@ -370,7 +379,7 @@ _LAYERS: list[LayerType] = [
         category="pooling",
         kinds=("image",),
         params=(
-            Param("kernel_size", "size2", 2, "height and width of the window", 1, _SIZE_MAX),
+            Param("kernel_size", "size2", None, "height and width of the window", 1, _SIZE_MAX, required=True),
             Param(
                 "stride",
                 "opt_size2",
@@ -398,7 +407,7 @@ _LAYERS: list[LayerType] = [
         category="pooling",
         kinds=("image",),
         params=(
-            Param("kernel_size", "size2", 2, "height and width of the window", 1, _SIZE_MAX),
+            Param("kernel_size", "size2", None, "height and width of the window", 1, _SIZE_MAX, required=True),
             Param(
                 "stride",
                 "opt_size2",
@@ -422,7 +431,17 @@ _LAYERS: list[LayerType] = [
         name="AdaptiveAvgPool2d",
         category="pooling",
         kinds=("image",),
-        params=(Param("output_size", "size2", 1, "height and width of the output, whatever the input", 1, 1024),),
+        params=(
+            Param(
+                "output_size",
+                "size2",
+                None,
+                "height and width of the output, whatever the input",
+                1,
+                1024,
+                required=True,
+            ),
+        ),
         summary="Averages over windows chosen so that the output has a fixed size.",
         formula="y[c, i, j] = mean of x[c] over rows ⌊i·H/h⌋ … ⌈(i+1)·H/h⌉ and the same for columns.",
         shape_rule="[C, H, W] → [C, output_h, output_w]; no trainable parameters.",
@@ -443,6 +462,31 @@ _LAYERS: list[LayerType] = [
 ]
 
 CATALOGUE: dict[str, LayerType] = {layer.name: layer for layer in _LAYERS}
+
+# What a layer starts with when it is added from the palette, written into the spec as real
+# values. Every parameter torch requires is here, so a new layer is valid at once; padding 1
+# keeps a 3×3 convolution's image size, and dim 1 is the class dimension (torch's implicit
+# choice is deprecated). Layers not listed start with torch's defaults.
+STARTING_VALUES: dict[str, dict[str, Any]] = {
+    "Linear": {"out_features": 10},
+    "Softmax": {"dim": 1},
+    "LogSoftmax": {"dim": 1},
+    "Conv2d": {"out_channels": 8, "kernel_size": 3, "padding": 1},
+    "MaxPool2d": {"kernel_size": 2},
+    "AvgPool2d": {"kernel_size": 2},
+    "AdaptiveAvgPool2d": {"output_size": 1},
+}
+
+
+def starting_params(name: str) -> dict[str, Any]:
+    """The params a new ``name`` layer starts with (a fresh copy, free to change)."""
+    return copy.deepcopy(STARTING_VALUES.get(name, {}))
+
+
+def starting_layer(name: str, **changes: Any) -> dict[str, Any]:
+    """A layer as the palette adds it, with ``changes`` over the starting values."""
+    params = {**starting_params(name), **changes}
+    return {"type": name, "params": params} if params else {"type": name}
 
 
 def get(name: str) -> LayerType | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import DLPError
 
-class SpecError(ValueError):
+
+class SpecError(DLPError):
     """A spec (or part of one) is invalid.
 
     ``layer`` is the 0-based index into ``model.layers`` (``None`` when the problem is not
@@ -23,13 +25,14 @@ class SpecError(ValueError):
         path: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
         self.layer = layer
         self.param = param
         self.path = path
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"layer": self.layer, "param": self.param, "path": self.path, "message": self.message}
+    kind = "spec"
+
+    def where(self) -> dict[str, Any]:
+        return {"layer": self.layer, "param": self.param, "path": self.path}
 
     def __repr__(self) -> str:
         return f"SpecError({self.message!r}, layer={self.layer!r}, param={self.param!r})"

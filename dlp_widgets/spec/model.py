@@ -29,9 +29,26 @@ class LayerSpec:
         return out
 
     def filled(self) -> dict[str, Any]:
-        """Every parameter, with defaults for those not given."""
+        """The given parameters over torch's defaults (a required one only if given)."""
         entry = catalogue.CATALOGUE[self.type]
         return {**entry.defaults(), **self.params}
+
+
+def missing_param_error(layer: LayerSpec, index: int) -> SpecError | None:
+    """The error for a parameter torch requires that ``layer`` leaves out, if any.
+
+    Not part of ``parse_layer``: a layer without it is still well-formed, so the builder can
+    hold it and show this error in place, like a shape error.
+    """
+    param = catalogue.CATALOGUE[layer.type].missing(layer.params)
+    if param is None:
+        return None
+    return SpecError(
+        f"{layer.type} at position {index + 1} needs {param.name} ({param.help}); torch has no default for it",
+        layer=index,
+        param=param.name,
+        path=f"model.layers[{index}].params.{param.name}",
+    )
 
 
 def parse_layer(raw: Any, index: int) -> LayerSpec:

@@ -8,7 +8,7 @@ a float, and a string is never coerced into a number.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # kind -> what the value may be, in words for error messages
@@ -24,8 +24,6 @@ KIND_WORDS = {
     "floats": "a list of numbers",
 }
 
-_MISSING = object()
-
 
 class ParamError(ValueError):
     """A single value is wrong; the caller knows the layer and parameter."""
@@ -33,7 +31,12 @@ class ParamError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
-    """One constructor argument of a layer, named exactly as in ``torch.nn``."""
+    """One constructor argument of a layer, named exactly as in ``torch.nn``.
+
+    ``default`` is torch's own default, so a spec that leaves a parameter out means what the
+    same call means in torch. Where torch has none, the parameter is ``required`` (its
+    ``default`` is then None) unless it is an inferred input size.
+    """
 
     name: str
     kind: str
@@ -43,13 +46,13 @@ class Param:
     max: float | None = None
     choices: tuple[str, ...] = ()
     inferred: bool = False  # an input size: filled from the previous layer, checked if given
-    torch_default: Any = field(default=_MISSING)  # when the playground's default differs
+    required: bool = False  # torch has no default and nothing can be inferred: a spec must give it
     default_from: str | None = None  # null means "the value of this other parameter"
     requires: str | None = None  # only matters when this other (boolean) parameter is true
 
-    @property
-    def default_in_torch(self) -> Any:
-        return self.default if self.torch_default is _MISSING else self.torch_default
+    def __post_init__(self) -> None:
+        if self.required and (self.default is not None or self.inferred):
+            raise ValueError(f"{self.name}: a required parameter has no default and is not inferred")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -65,6 +68,8 @@ class Param:
             out["max"] = self.max
         if self.choices:
             out["choices"] = list(self.choices)
+        if self.required:
+            out["required"] = True
         return out
 
     def check(self, value: Any) -> Any:

@@ -134,15 +134,26 @@ def _resolve_dim(dim: int, rank: int, name: str, at: Where) -> int:
     return dim % full
 
 
+def _implicit_softmax_dim(rank: int) -> int:
+    """The dim torch picks when none is given: its deprecated guess from the number of
+    dimensions, batch included."""
+    ndim = rank + 1
+    return 0 if ndim in (0, 1, 3) else 1
+
+
 def softmax(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
-    d = _resolve_dim(p["dim"], len(shape), "dim", at)
-    warning = None
-    if d == 0:
-        warning = (
-            f"{at.layer} normalises across the batch (dim 0), so each example's output depends "
-            f"on the others in its batch; dim=1 (or -1) is usual."
-        )
-    return shape, 0, warning
+    if p["dim"] is None:
+        d = _implicit_softmax_dim(len(shape))
+        head = f"{at.layer} has no dim, so torch guesses dim {d} (deprecated; it warns on every call)"
+        if d == 0:
+            head += ": the batch"
+    else:
+        d = _resolve_dim(p["dim"], len(shape), "dim", at)
+        head = f"{at.layer} normalises across the batch (dim 0)" if d == 0 else ""
+    if not head:
+        return shape, 0, None
+    why = ", so each example's output depends on the others in its batch" if d == 0 else ""
+    return shape, 0, f"{head}{why}; dim=1 (or -1) is usual."
 
 
 def flatten(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:

@@ -60,24 +60,27 @@ def _param_schema(p: Param) -> dict[str, Any]:
     if p.inferred or p.kind == "opt_size2":
         s = {"oneOf": [{"type": "null"}, s]}
     s["description"] = p.help
-    s["default"] = p.default
+    if not p.required:  # torch has no default for it: the spec must give it
+        s["default"] = p.default
     return s
 
 
 def _entry_schema(entry: Any) -> dict[str, Any]:
-    """``{"type": NAME, "params": {...}}`` for one layer or transform of a catalogue."""
+    """``{"type": NAME, "params": {...}}`` for one layer or transform of a catalogue; the
+    parameters torch has no default for are required."""
+    required = [p.name for p in entry.params if p.required]
+    params: dict[str, Any] = {
+        "type": "object" if required else ["object", "null"],
+        "properties": {p.name: _param_schema(p) for p in entry.params},
+        "additionalProperties": False,
+    }
+    if required:
+        params["required"] = required
     return {
         "type": "object",
         "description": entry.summary,
-        "properties": {
-            "type": {"const": entry.name},
-            "params": {
-                "type": ["object", "null"],
-                "properties": {p.name: _param_schema(p) for p in entry.params},
-                "additionalProperties": False,
-            },
-        },
-        "required": ["type"],
+        "properties": {"type": {"const": entry.name}, "params": params},
+        "required": ["type", "params"] if required else ["type"],
         "additionalProperties": False,
     }
 

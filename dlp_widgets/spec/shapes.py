@@ -13,7 +13,7 @@ from typing import Any
 
 from . import catalogue
 from .errors import SpecError
-from .model import MAX_LAYERS, LayerSpec, ModelSpec, parse_input_shape, parse_layer
+from .model import MAX_LAYERS, LayerSpec, ModelSpec, missing_param_error, parse_input_shape, parse_layer
 from .params import _describe, pair
 from .rules import MAX_VALUES_PER_EXAMPLE, ShapeError, Where, fmt_shape
 
@@ -149,6 +149,12 @@ def infer(model: ModelSpec | dict[str, Any] | Any) -> ShapeReport:
             shape = None
             continue
         report.layers.append(info)
+        missing = missing_param_error(layer, index)
+        if missing is not None:  # whatever arrives, the layer cannot be built
+            info.error = missing
+            report.errors.append(missing)
+            shape = None
+            continue
         if shape is None:
             continue  # an earlier layer broke the chain: nothing to check this one against
         entry = catalogue.CATALOGUE[layer.type]
@@ -182,9 +188,9 @@ def check(model: ModelSpec) -> ShapeReport:
 
 
 def canonical(model: ModelSpec) -> ModelSpec:
-    """The same model with only non-default parameters, inferred sizes that match what
-    would be inferred dropped, and equal pairs written as one number: two valid specs
-    that build the same network have the same canonical form."""
+    """The same model without the parameters equal to torch's defaults or to what would be
+    inferred, and with equal pairs written as one number: two valid specs that build the
+    same network have the same canonical form."""
     report = infer(model)
     in_shape: tuple[int, ...] | None = model.input_shape
     layers = []

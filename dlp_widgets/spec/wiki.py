@@ -43,8 +43,9 @@ GLOSSARY: dict[str, str] = {f.label.lower(): f.explain for f in TRAINING_FIELDS 
 
 
 def worked_example(name: str) -> dict[str, Any]:
-    """The layer with its defaults on a typical input: input shape, output shape, parameters."""
-    from .catalogue import CATALOGUE
+    """The layer as the palette adds it (its starting values, else torch's defaults) on a
+    typical input: input shape, the layer's params, output shape, parameter count."""
+    from .catalogue import CATALOGUE, starting_layer, starting_params
     from .shapes import infer
 
     entry = CATALOGUE[name]
@@ -54,10 +55,19 @@ def worked_example(name: str) -> dict[str, Any]:
         else "tabular"
     )
     shape = _EXAMPLE_INPUT[kind]
-    report = infer({"input_shape": shape, "layers": [{"type": name}]})
+    given = starting_params(name)
+    report = infer({"input_shape": shape, "layers": [starting_layer(name)]})
     info = report.layers[0]
+    settings = ", ".join(f"{k}={v}" for k, v in given.items())
+    how = f"As the palette adds it ({settings})" if given else "With torch's defaults"
     text = (
-        f"With its defaults on an input of {shape} per example, {name} gives {list(info.output_shape)} "
+        f"{how}, on an input of {shape} per example, {name} gives {list(info.output_shape)} "
         f"and holds {info.params:,} trainable parameters."
     )
-    return {"input": shape, "output": list(info.output_shape), "params": info.params, "text": text}
+    return {
+        "input": shape,
+        "layer_params": given,
+        "output": list(info.output_shape),
+        "params": info.params,
+        "text": text,
+    }

@@ -7,16 +7,12 @@ shape, parameter count and error — which the browser shows in place.
 
 from __future__ import annotations
 
-import pathlib
 from typing import Any
 
-import anywidget
 import traitlets
 
 from ..spec import ModelSpec, infer, palette
-from .browser_state import PythonOwnedTraits
-
-STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
+from .base import DLPWidget
 
 
 def _catalogue_with_pages() -> list[dict[str, Any]]:
@@ -30,11 +26,9 @@ def _catalogue_with_pages() -> list[dict[str, Any]]:
     return out
 
 
-class LayerBuilder(PythonOwnedTraits, anywidget.AnyWidget):
+class LayerBuilder(DLPWidget):
+    _asset = "builder"
     _python_owned = frozenset({"report", "catalogue"})
-
-    _esm = STATIC / "builder.js"
-    _css = STATIC / "builder.css"
 
     catalogue = traitlets.List().tag(sync=True)
     # Any, not List/Int: a malformed value from the browser must reach our validation, not

@@ -16,6 +16,8 @@ import ipywidgets as W
 import numpy as np
 from bqplot import Axis, ColorScale, Figure, GridHeatMap, LinearScale, Lines, LogScale, OrdinalScale, Tooltip
 
+from .html_bits import view_error_html
+
 TRAIN_COLOUR, TEST_COLOUR = "#1f77b4", "#ff7f0e"
 PALETTE = [
     "#1f77b4",
@@ -53,13 +55,6 @@ def legend_html(entries: Sequence[tuple[str, str]]) -> str:
         for label, colour in entries
     )
     return f"<div class='dlp-legend' style='line-height:1.4;padding-left:8px'>{items}</div>"
-
-
-def error_html(message: str) -> str:
-    return (
-        "<div class='dlp-view-error' style='color:var(--jp-error-color1,#d32f2f);padding:8px;"
-        f"border:1px dashed currentColor;border-radius:4px'>✖ {html.escape(message)}</div>"
-    )
 
 
 def short_labels(names: Sequence[str], width: int = LABEL_CHARS) -> list[str]:
@@ -108,7 +103,7 @@ class ChartView:
 
     def fail(self, message: str) -> None:
         self.error = message
-        self.box.children = [W.HTML(error_html(message))]
+        self.box.children = [W.HTML(view_error_html(message))]
 
     def _update(self, *args: Any) -> None:
         raise NotImplementedError

@@ -20,7 +20,9 @@ from typing import Any
 
 import ipywidgets as W
 
-from .charts import ConfusionView, CurvesView, RocView, error_html
+from ..engine.events import EpochEnd, Event, Finished, Progress, Started
+from .charts import ConfusionView, CurvesView, RocView
+from .html_bits import badge_html, error_html, view_error_html, warnings_html
 
 # At most ten updates a second reach the browser; charts (a redraw of SVG each) at most
 # twice a second, as the browser shares the machine with training.
@@ -159,7 +161,7 @@ class TrainingDashboard(W.VBox):
         self._show_task()
         run.subscribe(self.on_event)
         if run.done:
-            self.on_event({"type": "finished", "status": run.status, "error": run.error, "metrics": run.metrics})
+            self.on_event(Finished(run_id=run.id, status=run.status, error=run.error, metrics=run.metrics))
         self._pending["curves"] = True
         self.flush()
 
@@ -169,44 +171,48 @@ class TrainingDashboard(W.VBox):
         try:
             self.run.rename(change["new"])
         except ValueError as exc:
-            self.export_result.value = error_html(str(exc))
+            self.export_result.value = view_error_html(str(exc))
             self.name.unobserve(self._on_rename, "value")
             self.name.value = change["old"]
             self.name.observe(self._on_rename, "value")
 
-    def on_event(self, event: dict[str, Any]) -> None:
+    def on_event(self, event: Event) -> None:
         """Record an event; send to the browser at most every FLUSH_INTERVAL seconds.
         Never raises: a subscriber that raises is dropped by the run, and the dashboard
         would stop following it."""
         try:
             self._record(event)
         except Exception as exc:  # noqa: BLE001 - shown, never lost
-            self.message.value += error_html(f"the dashboard could not follow an event: {type(exc).__name__}: {exc}")
+            self.message.value += view_error_html(
+                f"the dashboard could not follow an event: {type(exc).__name__}: {exc}"
+            )
 
-    def _record(self, event: dict[str, Any]) -> None:
-        kind = event["type"]
+    def _record(self, event: Event) -> None:
         with self._lock:
-            if kind == "started":
+            if isinstance(event, Started):
                 self._started = time.monotonic()
-                self._task = event.get("task") or self._task
-                self._classes = list(event.get("classes") or [])
+                self._task = event.task or self._task
+                self._classes = list(event.classes or [])
                 self._pending["started"] = event
-            elif kind == "progress":
+            elif isinstance(event, Progress):
                 self._pending["progress"] = event
-            elif kind == "epoch_end":
-                self._history.append(event["metrics"])
+            elif isinstance(event, EpochEnd):
+                self._history.append(event.metrics)
                 self._pending["curves"] = True
-                for key in ("confusion", "roc"):
-                    if key in event:
-                        self._pending[key] = event[key]
-            elif kind == "finished":
-                metrics = event.get("metrics") or {}
+                if event.confusion is not None:
+                    self._pending["confusion"] = event.confusion
+                if event.roc is not None:
+                    self._pending["roc"] = event.roc
+            elif isinstance(event, Finished):
+                metrics = event.metrics or {}
                 self._pending["finished"] = event
                 self._pending["curves"] = True
                 for key in ("confusion", "roc"):
                     if key in metrics:
                         self._pending[key] = metrics[key]
-            due = kind in ("finished", "started") or time.monotonic() - self._last_flush >= FLUSH_INTERVAL
+            else:
+                raise TypeError(f"{type(event).__name__} is not one of the run's events")
+            due = isinstance(event, (Finished, Started)) or time.monotonic() - self._last_flush >= FLUSH_INTERVAL
         if due:
             self.flush()
 
@@ -251,39 +257,37 @@ class TrainingDashboard(W.VBox):
         for fmt in TABLE_ONLY:
             self.export_buttons[fmt].layout.display = None if tables else "none"
 
-    def _on_started(self, event: dict[str, Any]) -> None:
+    def _on_started(self, event: Started) -> None:
         self.status.value = self._badge("running")
         self.stop_button.disabled = False
         self._show_task()
-        self.message.value = "".join(
-            f"<div class='dlp-warning'>⚠ {html.escape(w)}</div>" for w in event.get("warnings", [])
-        )
+        self.message.value = warnings_html(event.warnings)
 
-    def _on_progress(self, ev: dict[str, Any]) -> None:
-        done = (ev["epoch"] - 1 + ev["batch"] / ev["batches"]) / ev["epochs"]
-        rate = ev["samples"] / ev["elapsed"] if ev["elapsed"] > 0 else 0
+    def _on_progress(self, ev: Progress) -> None:
+        done = (ev.epoch - 1 + ev.batch / ev.batches) / ev.epochs
+        rate = ev.samples / ev.elapsed if ev.elapsed > 0 else 0
         self.progress.value = min(1.0, max(0.0, done))
         self.progress_text.value = (
-            f"epoch {ev['epoch']}/{ev['epochs']} · batch {ev['batch']}/{ev['batches']} · loss {ev['loss']:.4f} · "
-            f"elapsed {_fmt_seconds(time.monotonic() - self._started)} · ETA {_fmt_seconds(ev['eta'])} · "
+            f"epoch {ev.epoch}/{ev.epochs} · batch {ev.batch}/{ev.batches} · loss {ev.loss:.4f} · "
+            f"elapsed {_fmt_seconds(time.monotonic() - self._started)} · ETA {_fmt_seconds(ev.eta)} · "
             f"{rate:,.0f} samples/s"
         )
 
-    def _on_finished(self, ev: dict[str, Any], history: list[dict[str, Any]]) -> None:
-        self.status.value = self._badge(ev["status"])
+    def _on_finished(self, ev: Finished, history: list[dict[str, Any]]) -> None:
+        self.status.value = self._badge(ev.status)
         self.stop_button.disabled = True
-        if history and ev["status"] == "finished":
+        if history and ev.status == "finished":
             self.progress.value = 1.0
-        if ev.get("error"):
-            self.message.value += f"<div class='dlp-error' style='color:var(--jp-error-color1,#d32f2f)'>✖ {html.escape(ev['error'])}</div>"
-        m = ev.get("metrics") or {}
+        if ev.error:
+            self.message.value += error_html(ev.error)
+        m = ev.metrics or {}
         summary = ", ".join(
             f"{k} {m[k]:.4f}"
             for k in ("test_accuracy", "test_r2", "test_mae", "test_rmse", "test_loss")
             if isinstance(m.get(k), (int, float))
         )
         if summary:
-            self.progress_text.value = f"{ev['status']} after {m.get('epochs', len(history))} epoch(s): {summary}"
+            self.progress_text.value = f"{ev.status} after {m.get('epochs', len(history))} epoch(s): {summary}"
         self._show_task()
         for button in self.export_buttons.values():
             button.disabled = not history
@@ -315,12 +319,12 @@ class TrainingDashboard(W.VBox):
     def export(self, fmt: str) -> list[Path] | None:
         """Write ``fmt`` into the export folder; shows (and returns) every file written."""
         if self.run is None or not self.run.done:
-            self.export_result.value = error_html("nothing to export yet: the run has not ended")
+            self.export_result.value = view_error_html("nothing to export yet: the run has not ended")
             return None
         try:
             paths = self.run.export_files(fmt, self.export_path(fmt))
         except Exception as exc:  # noqa: BLE001 - shown in the dashboard; the kernel carries on
-            self.export_result.value = error_html(str(exc))
+            self.export_result.value = view_error_html(str(exc))
             return None
         items = "".join(
             f"<li><code class='dlp-export-path' style='user-select:all;cursor:copy' "
@@ -334,7 +338,4 @@ class TrainingDashboard(W.VBox):
 
     @staticmethod
     def _badge(status: str) -> str:
-        return (
-            f"<span class='dlp-status' data-status='{status}' style='background:{COLOURS.get(status, '#757575')};"
-            f"color:white;padding:2px 8px;border-radius:10px;margin-right:8px'>{status}</span>"
-        )
+        return badge_html(status, COLOURS.get(status, "#757575"), "dlp-status", status=status)

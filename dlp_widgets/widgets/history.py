@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import pathlib
 from typing import Any
 
-import anywidget
 import ipywidgets as W
 import numpy as np
 import traitlets
@@ -17,17 +15,14 @@ from bqplot import Axis, Bars, Figure, LinearScale, Lines, OrdinalScale
 
 from ..engine.runner import clean_name, load_run
 from ..runstore import RunStore, open_store
-from .browser_state import PythonOwnedTraits
+from .base import DLPWidget
 from .charts import PALETTE, integer_ticks, legend_html, panel_layout
 
-STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
 
-
-class RunTable(PythonOwnedTraits, anywidget.AnyWidget):
+class RunTable(DLPWidget):
+    _asset = "history"
     _python_owned = frozenset({"rows"})
 
-    _esm = STATIC / "history.js"
-    _css = STATIC / "history.css"
     rows = traitlets.List().tag(sync=True)
     selected = traitlets.Any([]).tag(sync=True)  # checked from the browser: see RunHistory
 

@@ -14,11 +14,12 @@ from ..data import DataError
 from ..spec import Spec, SpecError
 from ..spec.defaults import default_model
 from .builder import LayerBuilder
-from .data_step import BUILTIN_CHOICES, DataStep
+from .data_source import BUILTIN_CHOICES
+from .data_step import DataStep
+from .html_bits import error_html, warnings_html
 from .settings_step import SettingsStep
 
 __all__ = ["BUILTIN_CHOICES", "Playground"]
-ERROR_STYLE = "color:var(--jp-error-color1,#d32f2f)"
 
 
 class Playground(W.VBox):
@@ -176,11 +177,9 @@ class Playground(W.VBox):
             self._fit_problem = ""
             self._settings_problem = exc.message
             self.settings_message.value = (
-                f"<div class='dlp-settings-error' style='{ERROR_STYLE}'>✖ {html.escape(exc.message)}</div>"
-                if (exc.path or "").startswith("training")
-                else ""
+                error_html(exc.message, "dlp-settings-error") if (exc.path or "").startswith("training") else ""
             )
-            self.review.value = f"<div style='{ERROR_STYLE}'>✖ {html.escape(exc.message)}</div>"
+            self.review.value = error_html(exc.message, "dlp-review-error")
             self._update_train_button()
             return
         self._settings_problem = ""
@@ -234,8 +233,8 @@ class Playground(W.VBox):
             )
         except SpecError as exc:
             self._fit_problem = exc.message
-            return f"<div class='dlp-review-error' style='{ERROR_STYLE}'>✖ {html.escape(exc.message)}</div>"
-        return "".join(f"<div class='dlp-review-warning'>⚠ {html.escape(w)}</div>" for w in warnings)
+            return error_html(exc.message, "dlp-review-error")
+        return warnings_html(warnings, "dlp-review-warning")
 
     def _device_name(self, requested: str) -> str:
         try:
@@ -268,9 +267,7 @@ class Playground(W.VBox):
         reason = self.train_blocked()
         self.train_button.disabled = bool(reason)
         self.train_reason.value = (
-            f"<span class='dlp-train-blocked' style='{ERROR_STYLE};margin-left:8px'>{html.escape(reason)}</span>"
-            if reason
-            else ""
+            error_html(reason, "dlp-train-blocked", tag="span", mark=False, style="margin-left:8px") if reason else ""
         )
 
     def train(self) -> Any:
@@ -285,7 +282,7 @@ class Playground(W.VBox):
         try:
             spec = self.spec
         except SpecError as exc:
-            self.review.value = f"<div style='{ERROR_STYLE}'>✖ {html.escape(exc.message)}</div>"
+            self.review.value = error_html(exc.message, "dlp-review-error")
             self.steps.selected_index = 3
             return None
         board = TrainingDashboard()
@@ -297,7 +294,7 @@ class Playground(W.VBox):
                     spec, self.data.passed_data, subscribe=board.on_event, data_name=self.data.upload_name or None
                 )
         except (SpecError, DataError) as exc:
-            board.message.value = f"<div style='{ERROR_STYLE}'>✖ {html.escape(exc.message)}</div>"
+            board.message.value = error_html(exc.message)
             return None
         board.attach_header(run)
         self.run, self.dashboard = run, board
@@ -305,8 +302,10 @@ class Playground(W.VBox):
         self._update_train_button()  # after subscribing: a run that already ended is seen here
         return run
 
-    def _on_run_event(self, event: dict[str, Any]) -> None:
-        if event.get("type") == "finished":
+    def _on_run_event(self, event: Any) -> None:
+        from ..engine.events import Finished
+
+        if isinstance(event, Finished):
             self._update_train_button()
 
 

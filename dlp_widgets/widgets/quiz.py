@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import html
-import pathlib
 from typing import Any
 
-import anywidget
 import ipywidgets as W
 import traitlets
 
@@ -21,18 +19,14 @@ from ..lessons import progress as _progress
 from ..lessons.questions import Choice, ChoiceQuestion, Feedback, Question
 from ..lessons.questions import NumericQuestion as NumericDef
 from ..runstore import RunStore, open_store
-from .browser_state import PythonOwnedTraits
-
-STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
+from .base import DLPWidget
 
 
-class QuestionWidget(PythonOwnedTraits, anywidget.AnyWidget):
-    _python_owned = frozenset({"question", "attempts", "feedback", "solved"})
-
+class QuestionWidget(DLPWidget):
     """One question with a Check button and immediate feedback; answers are saved as progress."""
 
-    _esm = STATIC / "quiz.js"
-    _css = STATIC / "quiz.css"
+    _asset = "quiz"
+    _python_owned = frozenset({"question", "attempts", "feedback", "solved"})
 
     question = traitlets.Dict().tag(sync=True)  # prompt and choices only: no answer
     feedback = traitlets.Dict().tag(sync=True)

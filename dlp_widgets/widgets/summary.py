@@ -5,23 +5,17 @@ Like torchinfo, but from the spec alone: no forward pass and no input tensor nee
 
 from __future__ import annotations
 
-import pathlib
 from typing import Any
 
-import anywidget
 import traitlets
 
 from ..spec import ModelSpec, infer
-from .browser_state import PythonOwnedTraits
-
-STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
+from .base import DLPWidget
 
 
-class ModelSummary(PythonOwnedTraits, anywidget.AnyWidget):
+class ModelSummary(DLPWidget):
+    _asset = "summary"
     _python_owned = frozenset({"report"})
-
-    _esm = STATIC / "summary.js"
-    _css = STATIC / "summary.css"
 
     # The model spec is edited in Python; the report is what the browser draws.
     spec = traitlets.Dict().tag(sync=False)

@@ -3,24 +3,18 @@ browser, validated in Python like every other browser payload."""
 
 from __future__ import annotations
 
-import pathlib
 from typing import Any
 
-import anywidget
 import traitlets
 
 from ..spec import SpecError
 from ..spec.transforms import TRANSFORMS, parse_transforms, transformed_shape
-from .browser_state import PythonOwnedTraits
-
-STATIC = pathlib.Path(__file__).resolve().parents[1] / "static"
+from .base import DLPWidget
 
 
-class TransformList(PythonOwnedTraits, anywidget.AnyWidget):
+class TransformList(DLPWidget):
+    _asset = "transforms"
     _python_owned = frozenset({"shape", "error", "title", "catalogue"})
-
-    _esm = STATIC / "transforms.js"
-    _css = STATIC / "transforms.css"
 
     catalogue = traitlets.List().tag(sync=True)
     title = traitlets.Unicode("Transforms").tag(sync=True)

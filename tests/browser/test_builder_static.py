@@ -58,7 +58,10 @@ def test_drag_from_palette_to_positions_and_reorder(harness):
     page.locator("[data-layer-type=Linear]").drag_to(
         page.locator("[data-layer-index='0']"), target_position={"x": 20, "y": 2}
     )
-    python_answers(page)
+    dropped = python_answers(page)
+    # the palette's starting values are written into the spec: torch has no default out_features
+    assert dropped[0] == {"type": "Linear", "params": {"out_features": 10}}
+    assert dropped[2] == {"type": "ReLU", "params": {}}
     page.locator("[data-layer-type=Dropout]").drag_to(
         page.locator("[data-layer-index='1']"), target_position={"x": 20, "y": 2}
     )
@@ -81,7 +84,9 @@ def test_keyboard_alone_builds_moves_and_deletes(harness):
     page = open_builder(harness, input_shape=(1, 8, 8))
     page.locator("[data-layer-type=Conv2d]").focus()
     page.keyboard.press("Enter")
-    python_answers(page)
+    added = python_answers(page)
+    assert added == [{"type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3, "padding": 1}}]
+    assert page.locator("[data-layer-index='0'] .dlp-layer-shape").inner_text() == "[8, 8, 8]"
     assert page.evaluate("document.activeElement.getAttribute('data-layer-index')") == "0"
     page.locator("[data-layer-type=Flatten]").focus()
     page.keyboard.press("Enter")
@@ -158,7 +163,7 @@ def test_parameter_edits_are_checked_and_errors_shown_in_place(harness):
 
 
 def test_duplicate_and_python_side_changes(harness):
-    page = open_builder(harness, [{"type": "Linear"}])
+    page = open_builder(harness, [{"type": "Linear", "params": {"out_features": 10}}])
     page.locator("[data-layer-index='0'] .dlp-tool-duplicate").click()
     python_answers(page)
     assert types(page) == ["Linear", "Linear"]
@@ -167,6 +172,24 @@ def test_duplicate_and_python_side_changes(harness):
         {"layers": [{"type": "Tanh"}], "report": infer({"input_shape": [4], "layers": [{"type": "Tanh"}]}).to_dict()},
     )
     assert types(page) == ["Tanh"]
+
+
+def test_a_missing_required_parameter_is_shown_in_place_and_asked_for(harness):
+    page = open_builder(harness, [{"type": "Linear", "params": {"out_features": 3}}, {"type": "Linear"}])
+    assert "needs out_features" in page.locator("[data-layer-index='1'] .dlp-layer-error").inner_text()
+    page.locator("[data-layer-index='1']").click()
+    box = page.locator("[data-param=out_features] input")
+    assert box.input_value() == "" and box.get_attribute("placeholder") == "required"
+    assert "needs out_features" in page.locator("[data-param=out_features] .dlp-param-msg").inner_text()
+    box.fill("4")
+    box.press("Enter")
+    python_answers(page)
+    assert page.locator("[data-layer-index='1'] .dlp-layer-shape").inner_text() == "[4]"
+    page.locator("[data-param=out_features] input").fill("")
+    page.locator("[data-param=out_features] input").press("Enter")  # refused: torch has no default
+    assert "required" in page.locator("[data-param=out_features] .dlp-param-msg").inner_text()
+    assert page.evaluate("window.__model._state.layers[1].params.out_features") == 4
+    assert page.js_errors == []
 
 
 def test_render_time_of_100_layers(harness):
@@ -188,7 +211,7 @@ def test_render_time_of_100_layers(harness):
 
 
 def test_doc_panel_shows_the_wiki_page(harness):
-    page = open_builder(harness, [{"type": "Linear"}, {"type": "ReLU"}])
+    page = open_builder(harness, [{"type": "Linear", "params": {"out_features": 10}}, {"type": "ReLU"}])
     page.locator("[data-layer-index='1']").click()
     assert "max(0, x)" in page.locator(".dlp-doc-formula").inner_text()
     assert "clips the outputs at zero" in page.locator(".dlp-doc-mistakes").inner_text()
@@ -223,7 +246,11 @@ def test_every_palette_layer_shows_and_the_filter_narrows_them(harness):
 
 
 def test_clear_empties_the_model_and_undo_brings_it_back(harness):
-    layers = [{"type": "Linear", "params": {"out_features": 8}}, {"type": "ReLU"}, {"type": "Linear"}]
+    layers = [
+        {"type": "Linear", "params": {"out_features": 8}},
+        {"type": "ReLU"},
+        {"type": "Linear", "params": {"out_features": 10}},
+    ]
     page = open_builder(harness, layers)
     page.locator(".dlp-clear").click()
     assert python_answers(page) == []

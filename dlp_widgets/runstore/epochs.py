@@ -1,0 +1,40 @@
+"""The epochs table: one row of metrics per finished epoch of a run, written as training goes
+and set back to a checkpoint's history when a run resumes from it. Separate because it is the
+one table a training run writes to every epoch."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .connection import StoreConnection, _json
+
+
+class EpochsTable(StoreConnection):
+    """The epochs part of RunStore."""
+
+    def add_epoch(self, run_id: str, epoch: int, metrics: dict[str, Any]) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?,?,?)", (run_id, epoch, _json(metrics))
+            )
+            db.execute("UPDATE runs SET epochs_done=? WHERE id=?", (epoch, run_id))
+
+    def set_epochs(self, run_id: str, history: list[dict[str, Any]]) -> None:
+        """Make the stored epochs exactly ``history`` (a checkpoint's): rows beyond it go,
+        rows it has are written."""
+        last = history[-1]["epoch"] if history else 0
+        with self._connect() as db:
+            db.execute("DELETE FROM epochs WHERE run_id=? AND epoch>?", (run_id, last))
+            for row in history:
+                metrics = {k: v for k, v in row.items() if k != "epoch"}
+                db.execute(
+                    "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?,?,?)",
+                    (run_id, row["epoch"], _json(metrics)),
+                )
+            db.execute("UPDATE runs SET epochs_done=? WHERE id=?", (last, run_id))
+
+    def epochs(self, run_id: str) -> list[dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT epoch, metrics FROM epochs WHERE run_id=? ORDER BY epoch", (run_id,)).fetchall()
+        return [{"epoch": r["epoch"], **json.loads(r["metrics"])} for r in rows]
