@@ -28,6 +28,7 @@ def _run(fn: Any, spec: Any, data: Any, dashboard: bool | None, **kwargs: Any) -
 
     board = TrainingDashboard()
     display(board)
+    kwargs.setdefault("displayed", True)  # the browser drawing it shares the CPU cores
     user = kwargs.pop("subscribe", None)
 
     def both(event: dict[str, Any]) -> None:

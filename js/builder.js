@@ -6,6 +6,7 @@
 // Python), selected (shared). The front end holds no copy of the layer list: everything
 // comes from `catalogue`.
 import { fmtCount, fmtShape, h } from "./format.js";
+import { paramText, renderDoc, renderParams } from "./layer_editor.js";
 
 const DRAG_TYPE = "application/x-dlp-layer";
 const CATEGORY_NAMES = {
@@ -14,45 +15,6 @@ const CATEGORY_NAMES = {
 };
 
 const clone = (v) => JSON.parse(JSON.stringify(v));
-
-// Parse what a person typed into a parameter box; returns {ok, value} or {ok:false, message}.
-export function parseParam(param, text) {
-  const t = String(text).trim();
-  // empty means "leave it out": inferred, or torch's default, or refused where torch has none
-  if (t === "" && param.required) return { ok: false, message: `${param.name} is required: torch has no default for it` };
-  if (t === "" && (param.inferred || param.default === null || param.default === undefined)) return { ok: true, value: null };
-  const inRange = (n) => (param.min === undefined || n >= param.min) && (param.max === undefined || n <= param.max);
-  const range = () => `between ${param.min ?? "-∞"} and ${param.max ?? "∞"}`;
-  const asInt = (s) => (/^-?\d+$/.test(s) ? Number(s) : NaN);
-  if (param.kind === "int") {
-    const n = asInt(t);
-    if (Number.isNaN(n)) return { ok: false, message: `${param.name} must be a whole number` };
-    if (!inRange(n)) return { ok: false, message: `${param.name} must be ${range()}` };
-    return { ok: true, value: n };
-  }
-  if (param.kind === "float") {
-    const n = Number(t);
-    if (t === "" || !Number.isFinite(n)) return { ok: false, message: `${param.name} must be a number` };
-    if (!inRange(n)) return { ok: false, message: `${param.name} must be ${range()}` };
-    return { ok: true, value: n };
-  }
-  if (["size2", "opt_size2", "padding", "shape"].includes(param.kind)) {
-    if (param.kind === "padding" && (t === "same" || t === "valid")) return { ok: true, value: t };
-    const parts = t.split(/[\s,×x]+/).filter(Boolean).map(asInt);
-    const maxParts = param.kind === "shape" ? 3 : 2;
-    if (!parts.length || parts.length > maxParts || parts.some((n) => Number.isNaN(n))) {
-      return { ok: false, message: `${param.name}: one whole number or ${maxParts === 2 ? "two (height, width)" : "up to three"}` };
-    }
-    if (!parts.every(inRange)) return { ok: false, message: `${param.name} must be ${range()}` };
-    return { ok: true, value: parts.length === 1 ? parts[0] : parts };
-  }
-  return { ok: true, value: t };
-}
-
-function paramText(value) {
-  if (value === null || value === undefined) return "";
-  return Array.isArray(value) ? value.join(", ") : String(value);
-}
 
 function render({ model, el }) {
   const root = h("div", "dlp-builder");
@@ -361,92 +323,13 @@ function render({ model, el }) {
   function renderEditor() {
     const list = model.get("layers") || [];
     const sel = model.get("selected");
-    editor.replaceChildren();
-    if (!(sel >= 0 && sel < list.length)) {
-      editor.append(h("div", "dlp-hint", "Select a layer to edit its parameters."));
-      showDoc(null);
-      return;
-    }
-    const layer = list[sel];
-    const spec = entry(layer.type);
-    editor.append(h("div", "dlp-editor-title", `${layer.type} · position ${sel + 1}`));
-    if (!spec) { showDoc(null); return; }
-    if (!spec.params.length) editor.append(h("div", "dlp-hint", "No parameters."));
+    const layer = sel >= 0 && sel < list.length ? list[sel] : null;
     const info = ((model.get("report") || {}).layers || [])[sel] || {};
-    for (const param of spec.params) {
-      const id = `dlp-p-${Math.random().toString(36).slice(2)}`;
-      const row = h("div", "dlp-param", null, { "data-param": param.name });
-      const label = h("label", "dlp-param-name", param.name, { for: id, title: param.help });
-      const value = (layer.params || {})[param.name];
-      let input;
-      if (param.kind === "bool") {
-        input = h("input", "dlp-param-input", null, { id, type: "checkbox" });
-        input.checked = value ?? param.default;
-        input.addEventListener("change", () => setParam(sel, param.name, input.checked));
-      } else if (param.kind === "choice") {
-        input = h("select", "dlp-param-input", null, { id });
-        for (const c of param.choices) {
-          const o = h("option", null, c, { value: c });
-          if ((value ?? param.default) === c) o.selected = true;
-          input.append(o);
-        }
-        input.addEventListener("change", () => setParam(sel, param.name, input.value));
-      } else {
-        const numeric = param.kind === "int" || param.kind === "float";
-        input = h("input", "dlp-param-input", null, { id, type: numeric ? "number" : "text" });
-        if (numeric) {
-          if (param.min !== undefined) input.min = String(param.min);
-          if (param.max !== undefined) input.max = String(param.max);
-          input.step = param.kind === "int" ? "1" : "any";
-        }
-        input.value = paramText(value ?? (param.inferred ? "" : param.default));
-        if (param.inferred) input.placeholder = "auto";
-        else if (param.required) input.placeholder = "required";
-        else if (param.kind === "opt_size2") input.placeholder = "same as kernel_size";
-        else if (param.default === null) input.placeholder = "torch's default (none)";
-        input.addEventListener("change", () => {
-          const parsed = parseParam(param, input.value);
-          if (!parsed.ok) {
-            input.setCustomValidity(parsed.message);
-            input.reportValidity();
-            row.querySelector(".dlp-param-msg").textContent = parsed.message;
-            row.classList.add("dlp-param-bad");
-            return;
-          }
-          input.setCustomValidity("");
-          setParam(sel, param.name, parsed.value);
-        });
-      }
-      input.setAttribute("aria-describedby", `${id}-help`);
-      const range = param.min !== undefined && param.max !== undefined ? ` (${param.min} to ${param.max})` : "";
-      const help = h("div", "dlp-param-help", `${param.help}${range}`, { id: `${id}-help` });
-      row.append(label, input, help, h("div", "dlp-param-msg", null, { role: "alert" }));
-      if (info.error && info.error.param === param.name) {
-        row.classList.add("dlp-param-bad");
-        row.querySelector(".dlp-param-msg").textContent = info.error.message;
-      }
-      editor.append(row);
-    }
-    showDoc(layer.type);
+    renderParams(editor, layer, sel, layer ? entry(layer.type) : null, info, (name, value) => setParam(sel, name, value));
+    showDoc(layer && entry(layer.type) ? layer.type : null);
   }
 
-  function showDoc(name) {
-    docs.replaceChildren();
-    const spec = name ? entry(name) : null;
-    if (!spec) return;
-    docs.append(
-      h("div", "dlp-doc-title", spec.name),
-      h("p", "dlp-doc-summary", spec.summary),
-      h("div", "dlp-doc-label", "Formula"), h("div", "dlp-doc-formula", spec.formula),
-      h("div", "dlp-doc-label", "Shape"), h("p", "dlp-doc-shape", spec.shape_rule),
-      h("div", "dlp-doc-label", "When to use it"), h("p", "dlp-doc-when", spec.when),
-    );
-    if (spec.example) docs.append(h("div", "dlp-doc-label", "Worked example"), h("p", "dlp-doc-example", spec.example));
-    if (spec.mistakes) docs.append(h("div", "dlp-doc-label", "Common mistakes"), h("p", "dlp-doc-mistakes", spec.mistakes));
-    if (spec.picture && spec.picture.startsWith("data:image/svg+xml;base64,")) {
-      docs.append(h("img", "dlp-doc-picture", null, { src: spec.picture, alt: `picture of ${spec.name}` }));
-    }
-  }
+  const showDoc = (name) => renderDoc(docs, name ? entry(name) : null);
 
   // -- toolbar: undo / redo
   const toolbar = h("div", "dlp-toolbar");

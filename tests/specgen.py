@@ -139,3 +139,26 @@ def _prod(xs):
     for x in xs:
         out *= x
     return out
+
+
+# any JSON value, nested: what a fuzz test feeds the validator and the widgets
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20)
+    | st.sampled_from([10**400, -(10**400), 1e308, -0.0, "same", "3", "ReLU", "Linear"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=12)
+            | st.sampled_from(
+                ["type", "params", "model", "layers", "input_shape", "out_features", "kernel_size", "padding"]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)

@@ -12,8 +12,8 @@ NUMERIC, CATEGORICAL, BOOLEAN, TEXT, DATETIME, EMPTY = "numeric", "categorical",
 # complex numbers, lists, dicts: nothing in the playground can encode them
 UNSUPPORTED = "unsupported"
 
-_TRUE = {"true", "yes", "y", "t"}
-_FALSE = {"false", "no", "n", "f"}
+TRUE_WORDS = {"true", "yes", "y", "t"}
+FALSE_WORDS = {"false", "no", "n", "f"}
 _SAMPLE = 2000
 # A text column whose values are at least this share numbers is a numeric column with
 # typos: saying which value is not a number helps more than one-hot encoding the column.
@@ -47,7 +47,7 @@ def column_kind(series: pd.Series, max_categories: int = 50, count_unique: Calla
         # mixed objects: numbers written as text are still numbers
         return NUMERIC if _number_share(sample) >= NUMBER_SHARE else CATEGORICAL
     lowered = set(sample.str.strip().str.lower().unique())
-    if lowered and (lowered <= _TRUE | _FALSE) and lowered & _TRUE and lowered & _FALSE:
+    if lowered and (lowered <= TRUE_WORDS | FALSE_WORDS) and lowered & TRUE_WORDS and lowered & FALSE_WORDS:
         return BOOLEAN
     if _number_share(sample) >= NUMBER_SHARE:
         return NUMERIC  # the values that are not numbers are reported when it is converted
@@ -153,8 +153,8 @@ def as_bool(series: pd.Series) -> pd.Series:
         return series.astype("float32")
     lowered = series.astype("string").str.strip().str.lower()
     out = pd.Series(np.nan, index=series.index, dtype="float32")
-    out[lowered.isin(_TRUE)] = 1.0
-    out[lowered.isin(_FALSE)] = 0.0
+    out[lowered.isin(TRUE_WORDS)] = 1.0
+    out[lowered.isin(FALSE_WORDS)] = 0.0
     return out
 
 
@@ -164,7 +164,7 @@ def as_bool(series: pd.Series) -> pd.Series:
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 # Spaces that look like a plain space: no-break, narrow no-break and figure space.
 _SPACE_LOOKALIKES = "\u00a0\u202f\u2007"
-_TO_PLAIN = {**dict.fromkeys(map(ord, _INVISIBLE)), **dict.fromkeys(map(ord, _SPACE_LOOKALIKES), " ")}
+TO_PLAIN = {**dict.fromkeys(map(ord, _INVISIBLE)), **dict.fromkeys(map(ord, _SPACE_LOOKALIKES), " ")}
 
 
 def clean_text(text: str, *, trim: bool = True) -> str:
@@ -173,7 +173,7 @@ def clean_text(text: str, *, trim: bool = True) -> str:
     ``trim``, the ends trimmed. Two texts that look the same on screen are then equal."""
     if text.isascii():  # the usual case: nothing to compose or remove
         return text.strip() if trim else text
-    cleaned = unicodedata.normalize("NFC", text.translate(_TO_PLAIN))
+    cleaned = unicodedata.normalize("NFC", text.translate(TO_PLAIN))
     return cleaned.strip() if trim else cleaned
 
 

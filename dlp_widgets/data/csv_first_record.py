@@ -25,7 +25,7 @@ MAX_HEADER_BYTES = 1 << 20
 
 
 @dataclass
-class _Record:
+class Record:
     """The first record of a file (a header or a first data row): its fields, and where in
     the file it starts and ends (byte offsets; ``end`` is where its line break is)."""
 
@@ -38,7 +38,7 @@ _QUOTED = re.compile(rb'"(?:[^"]|"")*"')
 _BOM = b"\xef\xbb\xbf"
 
 
-def _first_record(data: bytes | Path, head: bytes, encoding: str, delimiter: str, name: str) -> _Record:
+def first_record(data: bytes | Path, head: bytes, encoding: str, delimiter: str, name: str) -> Record:
     """The first record, read past ``head`` when it is longer, a chunk at a time: its
     fields are counted as the chunks come, so a first line of millions of fields, or one
     that never ends, is refused after ``MAX_COLUMNS`` fields or ``MAX_HEADER_BYTES``
@@ -65,7 +65,7 @@ def _first_record(data: bytes | Path, head: bytes, encoding: str, delimiter: str
         fields = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     except csv.Error as exc:  # a name over csv's field size limit (128 KiB)
         raise DataError(f"{name}: the first row is not a CSV header ({exc})", source=name) from None
-    return _Record(fields, scan.start, scan.end)
+    return Record(fields, scan.start, scan.end)
 
 
 def _endless_first_row(name: str, in_quotes: bool) -> str:

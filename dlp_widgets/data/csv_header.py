@@ -11,14 +11,14 @@ import io
 import re
 
 from .columns import clean_text, invisible_difference
-from .csv_first_record import _Record
+from .csv_first_record import Record
 from .errors import DataError
 
 # Rows after the first that decide whether the first row is a header (first_row_is_data).
 SAMPLE_ROWS = 50
 
 
-def _check_header(header: list[str], name: str) -> None:
+def check_header(header: list[str], name: str) -> None:
     """Refuse a header that names a column twice: pandas would quietly rename the second
     one ``a.1`` and the table would train on a column nobody named. Names are compared as
     they are shown (``clean_text``): two that differ only in invisible characters or in how
@@ -99,7 +99,7 @@ def first_row_is_data(first: list[str], below: list[list[str]], delimiter: str =
     return recurs or (bool(numbers) and not rising)
 
 
-def _rows_after(first: _Record, head: bytes, size: int, encoding: str, delimiter: str) -> list[list[str]]:
+def rows_after(first: Record, head: bytes, size: int, encoding: str, delimiter: str) -> list[list[str]]:
     """Up to ``SAMPLE_ROWS`` rows after the first record, from the head of the file (none
     when the first record runs past it); a line cut off by the end of the head is left out."""
     if first.end >= len(head):
@@ -119,7 +119,7 @@ def _rows_after(first: _Record, head: bytes, size: int, encoding: str, delimiter
     return rows
 
 
-def _no_header_warning(name: str, first: list[str]) -> str:
+def no_header_warning(name: str, first: list[str]) -> str:
     shown = ", ".join(f'"{clean_text(c)}"' for c in first[:5]) + (", …" if len(first) > 5 else "")
     return (
         f"{name} has no header row: its first row ({shown}) looks like data, so it is read as data "

@@ -11,7 +11,7 @@ from .errors import DataError
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = [",", ";", "\t", "|"]
-_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 def detect_encoding(head: bytes) -> str:

@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from .columns import clean_text
-from .csv_first_record import MAX_COLUMNS, _first_record
-from .csv_header import _check_header, _no_header_warning, _rows_after, first_row_is_data
-from .csv_sniff import _DELIMITER_NAMES, SNIFF_BYTES, detect_delimiter, detect_encoding
+from .csv_first_record import MAX_COLUMNS, first_record
+from .csv_header import check_header, first_row_is_data, no_header_warning, rows_after
+from .csv_sniff import DELIMITER_NAMES, SNIFF_BYTES, detect_delimiter, detect_encoding
 from .errors import DataError
 
 __all__ = ["MAX_COLUMNS", "first_row_is_data", "read_csv_bytes"]
@@ -75,10 +75,10 @@ def read_csv_bytes(data: bytes | Path, name: str) -> pd.DataFrame:
         raise DataError(f"{name} is not a text file (it contains binary data); expected CSV", source=name)
     text_head = head.decode(encoding, errors="replace")
     delimiter = detect_delimiter(text_head)
-    first = _first_record(data, head, encoding, delimiter, name)
-    has_header = not first_row_is_data(first.fields, _rows_after(first, head, size, encoding, delimiter), delimiter)
+    first = first_record(data, head, encoding, delimiter, name)
+    has_header = not first_row_is_data(first.fields, rows_after(first, head, size, encoding, delimiter), delimiter)
     if has_header:
-        _check_header(first.fields, name)
+        check_header(first.fields, name)
     names = None if has_header else [f"column_{i}" for i in range(1, len(first.fields) + 1)]
     source = data if isinstance(data, Path) else io.BytesIO(data)
     try:
@@ -96,12 +96,12 @@ def read_csv_bytes(data: bytes | Path, name: str) -> pd.DataFrame:
     if len(frame) == 0:
         raise DataError(f"{name} has a header ({', '.join(map(str, frame.columns[:8]))}) but no data rows", source=name)
     frame.attrs["csv"] = {
-        "delimiter": _DELIMITER_NAMES.get(delimiter, delimiter),
+        "delimiter": DELIMITER_NAMES.get(delimiter, delimiter),
         "encoding": encoding,
         "header": has_header,
     }
     if not has_header:
-        frame.attrs["csv"]["warnings"] = [_no_header_warning(name, first.fields)]
+        frame.attrs["csv"]["warnings"] = [no_header_warning(name, first.fields)]
     return frame
 
 
@@ -134,7 +134,7 @@ def _parse_error(exc: Exception, name: str, delimiter: str, has_header: bool = T
         return DataError(
             f"{name}, line {line}: expected {expected} fields like the {'header' if has_header else 'first row'}, "
             f"found {saw} "
-            f"(delimiter: {_DELIMITER_NAMES.get(delimiter, delimiter)}). A value containing the "
+            f"(delimiter: {DELIMITER_NAMES.get(delimiter, delimiter)}). A value containing the "
             f"delimiter must be in double quotes.",
             row=line,
             source=name,

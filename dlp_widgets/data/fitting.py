@@ -2,8 +2,8 @@
 numeric columns' medians, means and standard deviations, booleans' most frequent value,
 the categories seen in training; then the model inputs written with them.
 
-``_numeric_fit`` (with ``_median_in_place`` and ``_mean_std``), ``_boolean_fill`` and
-``_categories_and_fill`` hold the rules, and are copied into the standalone training
+``numeric_fit`` (with ``median_in_place`` and ``mean_std``), ``boolean_fill`` and
+``categories_and_fill`` hold the rules, and are copied into the standalone training
 script (``export/script.py``): they use only numpy, pandas, math, ``DataError``,
 ``FIT_CHUNK``, ``category_name`` and each other."""
 
@@ -135,28 +135,28 @@ def _fit_numeric(f: FeatureEncoding, values: np.ndarray, train_pos: np.ndarray, 
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, len(train), FIT_CHUNK):  # in chunks: reusable temporaries
             train[start : start + FIT_CHUNK] = values[train_pos[start : start + FIT_CHUNK]]
-        fill, f.missing_train, f.mean, f.std = _numeric_fit(train, f.name)
+        fill, f.missing_train, f.mean, f.std = numeric_fit(train, f.name)
         f.fill = float(fill)
     # a sum in float64 of finite float32 values is finite: only inf makes the mean infinite
     if not math.isfinite(f.mean):
         raise NotFinite
 
 
-def _numeric_fit(train: np.ndarray, name: str) -> tuple[np.floating, int, float, float]:
+def numeric_fit(train: np.ndarray, name: str) -> tuple[np.floating, int, float, float]:
     """The fill (the median), the number of missing values, the mean and the standard
     deviation of a numeric column's float32 training values ``train``; the mean and
     standard deviation are those of the filled column. Fills ``train`` in place."""
     missing = len(train) - int(np.count_nonzero(train == train))  # NaN is not equal to itself
     if missing == len(train):
         raise DataError(f'column "{name}" has no values in the training rows', column=name)
-    fill = _median_in_place(train, len(train) - missing)
+    fill = median_in_place(train, len(train) - missing)
     if missing:
         np.copyto(train, fill, where=np.isnan(train))
-    mean, std = _mean_std(train)
+    mean, std = mean_std(train)
     return fill, missing, mean, std
 
 
-def _median_in_place(values: np.ndarray, present: int) -> np.floating:
+def median_in_place(values: np.ndarray, present: int) -> np.floating:
     """The exact median of the ``present`` values of float32 ``values`` that are not NaN,
     partitioning them in place (NaN sorts last, so it never lands in the lower half): the
     middle value, or the mean of the two middle values in float32, as ``np.median`` gives
@@ -169,7 +169,7 @@ def _median_in_place(values: np.ndarray, present: int) -> np.floating:
     return (values[:k].max() + upper) / np.float32(2)
 
 
-def _mean_std(values: np.ndarray) -> tuple[float, float]:
+def mean_std(values: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation in float64 of float32 ``values``; the standard deviation
     of a constant column counts as 1. The squared deviations are summed a chunk at a time:
     a float64 copy of the whole column would be fresh memory for every column."""
@@ -187,10 +187,10 @@ def _mean_std(values: np.ndarray) -> tuple[float, float]:
 
 def _fit_boolean(train: pd.Series, name: str) -> FeatureEncoding:
     """A boolean column, fitted on its training rows."""
-    return FeatureEncoding(name, BOOLEAN, fill=_boolean_fill(as_bool(train)), missing_train=int(train.isna().sum()))
+    return FeatureEncoding(name, BOOLEAN, fill=boolean_fill(as_bool(train)), missing_train=int(train.isna().sum()))
 
 
-def _boolean_fill(train: pd.Series) -> float:
+def boolean_fill(train: pd.Series) -> float:
     """What fills a boolean column's missing values: the most frequent of its training
     rows' 0/1 values (``as_bool``), 0 when they have none."""
     mode = train.mode()
@@ -210,11 +210,11 @@ def _fit_categorical(
             column=name,
         )
     missing, *counts = _train_counts(codes, train_pos, len(uniques)).tolist()
-    categories, fill = _categories_and_fill(zip(uniques, counts, strict=True), missing)
+    categories, fill = categories_and_fill(zip(uniques, counts, strict=True), missing)
     return FeatureEncoding(name, CATEGORICAL, fill=fill, categories=categories, missing_train=missing)
 
 
-def _categories_and_fill(counts: Iterable[tuple[Any, int]], missing: int) -> tuple[list[str], str]:
+def categories_and_fill(counts: Iterable[tuple[Any, int]], missing: int) -> tuple[list[str], str]:
     """The categories seen in the training rows, given each value's count there, and the
     value that fills their ``missing`` values: the most frequent one. Values that look the
     same are one category (``category_name``); the fill is a category too when values are
@@ -235,5 +235,5 @@ def _train_counts(codes: np.ndarray, train_pos: np.ndarray, n_codes: int) -> np.
     for start in range(0, len(train_pos), FIT_CHUNK):
         shifted = codes[train_pos[start : start + FIT_CHUNK]]
         shifted += 1  # missing (-1) counted in bin 0
-        counts += np.bincount(shifted, minlength=n_codes + 1)  # in chunks, see split._bincount
+        counts += np.bincount(shifted, minlength=n_codes + 1)  # in chunks, see split.class_counts
     return counts

@@ -15,12 +15,12 @@ import threading
 from collections.abc import Callable
 
 from .http_deadline import Deadline
-from .http_url import _Target
+from .http_url import Target
 
 Address = tuple[int, tuple]  # socket family, socket address
 
 
-def _lookup(host: str, port: int, deadline: Deadline, limit: float | None = None) -> list[Address]:
+def resolve_host(host: str, port: int, deadline: Deadline, limit: float | None = None) -> list[Address]:
     """getaddrinfo, bounded by the deadline (and by ``limit`` seconds, if given): a lookup cannot
     be interrupted, so it runs in a daemon thread that is left behind if it takes too long."""
     try:  # an IP address needs no lookup and cannot hang
@@ -56,7 +56,7 @@ def _tls_context() -> ssl.SSLContext:
 Setup = Callable[[socket.socket], socket.socket]
 
 
-def _connect(host: str, addresses: list[Address], deadline: Deadline, setup: Setup) -> tuple[socket.socket, str]:
+def connect_first(host: str, addresses: list[Address], deadline: Deadline, setup: Setup) -> tuple[socket.socket, str]:
     """A socket connected to the first of ``addresses`` (those of ``host``) that answers and
     passes ``setup`` (TLS, a proxy's tunnel), and that address."""
     failure: OSError = OSError(f"{host} has no address")
@@ -76,11 +76,11 @@ def _connect(host: str, addresses: list[Address], deadline: Deadline, setup: Set
     raise failure
 
 
-def _tls_if_https(target: _Target, deadline: Deadline) -> Setup:
+def tls_if_https(target: Target, deadline: Deadline) -> Setup:
     return lambda sock: _start_tls(sock, target, deadline) if target.scheme == "https" else sock
 
 
-def _start_tls(sock: socket.socket, target: _Target, deadline: Deadline) -> ssl.SSLSocket:
+def _start_tls(sock: socket.socket, target: Target, deadline: Deadline) -> ssl.SSLSocket:
     # the handshake is started by hand so that the watchdog can cut it short too
     tls = _tls_context().wrap_socket(sock, server_hostname=target.host, do_handshake_on_connect=False)
     deadline.watch(tls)

@@ -15,7 +15,7 @@ CHUNK = 1 << 16
 GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib's way of asking for a gzip header and trailer
 
 
-def _content_encoding(response: http.client.HTTPResponse, where: str, url: str) -> str | None:
+def content_encoding(response: http.client.HTTPResponse, where: str, url: str) -> str | None:
     codings = ",".join(response.headers.get_all("Content-Encoding") or []).lower().split(",")
     codings = [c.strip() for c in codings if c.strip() not in ("", "identity")]
     if not codings:
@@ -33,7 +33,7 @@ def _is_zlib_header(head: bytes) -> bool:
     return head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
 
 
-class _Inflater:
+class Inflater:
     """Decodes gzip or deflate in pieces of at most CHUNK bytes, so that a small body that
     expands enormously costs no more than CHUNK of memory before the caller's cap stops it."""
 

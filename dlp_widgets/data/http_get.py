@@ -35,12 +35,12 @@ import urllib.parse
 
 from .errors import DataError
 from .http_addresses import PUBLIC_INTERNET, AddressRule, non_public_kind
-from .http_connect import Address, Setup, _connect, _lookup, _tls_if_https
+from .http_connect import Address, Setup, connect_first, resolve_host, tls_if_https
 from .http_deadline import Deadline
 from .http_decoding import CHUNK
-from .http_proxy import Proxy, _request_tunnel, _status, proxy_for
-from .http_reply import Reply, _where
-from .http_url import _authority, _Target, check_url
+from .http_proxy import Proxy, proxy_for, request_tunnel, status_code
+from .http_reply import Reply, where_text
+from .http_url import Target, check_url, host_authority
 
 __all__ = [
     "CHUNK",
@@ -60,9 +60,7 @@ MAX_REDIRECTS = 10
 LOCAL_LOOKUP_LIMIT = 5.0
 
 
-def _send_get(
-    sock: socket.socket, target: _Target, deadline: Deadline, proxy: Proxy | None
-) -> http.client.HTTPResponse:
+def _send_get(sock: socket.socket, target: Target, deadline: Deadline, proxy: Proxy | None) -> http.client.HTTPResponse:
     conn = http.client.HTTPConnection(target.host, target.port)
     conn.sock = sock  # already connected: to the address that was checked, or to the proxy
     sock.settimeout(deadline.remaining())
@@ -98,11 +96,11 @@ class _Transfer:
 
     @property
     def where(self) -> str:
-        where = _where(self.url, self.current)
+        where = where_text(self.url, self.current)
         return where if self.proxy is None else f"{where} (through the proxy {self.proxy.name})"
 
     def run(self) -> Reply:
-        target = _Target.parse(self.url)
+        target = Target.parse(self.url)
         for _hop in range(MAX_REDIRECTS + 1):
             previous, self.current = self.current, target.url
             sock = self._open(previous, target)
@@ -125,7 +123,7 @@ class _Transfer:
             f"{self.url} redirected more than {MAX_REDIRECTS} times (the last time to {target.url!r})", source=self.url
         )
 
-    def _open(self, came_from: str, target: _Target) -> socket.socket:
+    def _open(self, came_from: str, target: Target) -> socket.socket:
         """A connection on which to send the GET for ``target``: to the target itself, or to the
         proxy the settings choose for it."""
         self.proxy = None
@@ -138,21 +136,21 @@ class _Transfer:
         self.proxy = proxy
         return self._open_through(came_from, target, proxy)
 
-    def _open_direct(self, came_from: str, target: _Target) -> socket.socket:
-        addresses = _lookup(target.host, target.port, self.deadline)
+    def _open_direct(self, came_from: str, target: Target) -> socket.socket:
+        addresses = resolve_host(target.host, target.port, self.deadline)
         if self.public_seen:
             self._check_public(came_from, target, addresses)
-        sock, peer = _connect(target.host, addresses, self.deadline, _tls_if_https(target, self.deadline))
+        sock, peer = connect_first(target.host, addresses, self.deadline, tls_if_https(target, self.deadline))
         self.public_seen = self.public_seen or self.rule.kind(peer, target.port) is None
         return sock
 
-    def _open_through(self, came_from: str, target: _Target, proxy: Proxy) -> socket.socket:
+    def _open_through(self, came_from: str, target: Target, proxy: Proxy) -> socket.socket:
         """Through a proxy the target is judged by what its name resolves to here, at best: the
         proxy resolves the name itself and may get another answer (its own name service, its own
         networks). A name that does not resolve here (common behind a proxy) cannot be judged, so
         it is let through, and counts as public for the hops after it."""
         try:
-            addresses = _lookup(target.host, target.port, self.deadline, LOCAL_LOOKUP_LIMIT)
+            addresses = resolve_host(target.host, target.port, self.deadline, LOCAL_LOOKUP_LIMIT)
         except (OSError, UnicodeError):
             addresses = []
         if self.public_seen:
@@ -160,26 +158,26 @@ class _Transfer:
         public = not addresses or any(self.rule.kind(sockaddr[0], target.port) is None for _f, sockaddr in addresses)
         self.public_seen = self.public_seen or public
         try:  # the proxy's address is the user's own setting: not judged
-            proxy_addresses = _lookup(proxy.host, proxy.port, self.deadline)
-            sock, _peer = _connect(proxy.host, proxy_addresses, self.deadline, self._tunnel_setup(target, proxy))
+            proxy_addresses = resolve_host(proxy.host, proxy.port, self.deadline)
+            sock, _peer = connect_first(proxy.host, proxy_addresses, self.deadline, self._tunnel_setup(target, proxy))
         except OSError as exc:
             raise self._proxy_failure(proxy, exc) from None
-        return _tls_if_https(target, self.deadline)(sock)
+        return tls_if_https(target, self.deadline)(sock)
 
-    def _tunnel_setup(self, target: _Target, proxy: Proxy) -> Setup:
+    def _tunnel_setup(self, target: Target, proxy: Proxy) -> Setup:
         if target.scheme == "http":
             return lambda sock: sock  # the GET itself goes to the proxy, in absolute form
 
         def tunnel(sock: socket.socket) -> socket.socket:
-            status_line = _request_tunnel(sock, target, proxy, self.deadline)
-            status = _status(status_line)
+            status_line = request_tunnel(sock, target, proxy, self.deadline)
+            status = status_code(status_line)
             if status is None or not 200 <= status < 300:
                 raise self._tunnel_refused(proxy, target, status, status_line)
             return sock
 
         return tunnel
 
-    def _tunnel_refused(self, proxy: Proxy, target: _Target, status: int | None, status_line: str) -> DataError:
+    def _tunnel_refused(self, proxy: Proxy, target: Target, status: int | None, status_line: str) -> DataError:
         answer = f"it answered {status_line!r}" if status is None else f"it answered {status_line}"
         hint = ""
         if status == 407:
@@ -189,13 +187,13 @@ class _Transfer:
                 else f" (give them in {proxy.setting} as http://user:password@host:port)"
             )
         return DataError(
-            f"{proxy.described()} did not open a tunnel to {_authority(target.host, target.port)} for "
-            f"{_where(self.url, self.current)}: {answer}{hint}",
+            f"{proxy.described()} did not open a tunnel to {host_authority(target.host, target.port)} for "
+            f"{where_text(self.url, self.current)}: {answer}{hint}",
             source=self.url,
         )
 
     def _proxy_failure(self, proxy: Proxy, exc: OSError) -> DataError:
-        where = _where(self.url, self.current)
+        where = where_text(self.url, self.current)
         if isinstance(exc, TimeoutError) or self.deadline.passed:
             return DataError(
                 f"{where} did not answer within {self.deadline.seconds:g} s, the time limit for the whole download "
@@ -212,21 +210,21 @@ class _Transfer:
 
     def _refuse(self, came_from: str, location: str, reason: str) -> DataError:
         return DataError(
-            f"the redirect from {_where(self.url, came_from)} to {location[:200]!r} is not allowed: {reason}",
+            f"the redirect from {where_text(self.url, came_from)} to {location[:200]!r} is not allowed: {reason}",
             source=self.url,
         )
 
-    def _redirect_target(self, current: _Target, location: str) -> _Target:
+    def _redirect_target(self, current: Target, location: str) -> Target:
         location = urllib.parse.urljoin(current.url, location.strip())
         try:
             check_url(location)
-            return _Target.parse(location)
+            return Target.parse(location)
         except DataError as exc:
             raise self._refuse(current.url, location, exc.message) from None
         except (ValueError, KeyError) as exc:  # a host name IDNA refuses
             raise self._refuse(current.url, location, f"it is not a URL that can be loaded ({exc})") from None
 
-    def _check_public(self, came_from: str, target: _Target, addresses: list[Address]) -> None:
+    def _check_public(self, came_from: str, target: Target, addresses: list[Address]) -> None:
         # every address the name resolves to is checked, and only these are connected to
         for _family, sockaddr in addresses:
             kind = self.rule.kind(sockaddr[0], target.port)

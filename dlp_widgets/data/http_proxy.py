@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .errors import DataError
 from .http_deadline import Deadline
-from .http_url import _authority, _Target
+from .http_url import Target, host_authority
 
 MAX_PROXY_HEAD = 1 << 16  # bytes of a proxy's answer to CONNECT
 PROXY_KINDS = "HTTP proxies (http://host:port, or http://user:password@host:port)"
@@ -35,7 +35,7 @@ class Proxy:
     @property
     def name(self) -> str:
         """The proxy as messages show it: never with its user name or password."""
-        return f"http://{_authority(self.host, self.port)}"
+        return f"http://{host_authority(self.host, self.port)}"
 
     def described(self) -> str:
         return f"the proxy {self.name} (set in {self.setting})"
@@ -46,7 +46,7 @@ def proxy_for(url: str) -> Proxy | None:
     accepted), or None to connect directly. urllib.request reads the settings: http_proxy,
     https_proxy, then all_proxy, each also upper-case, minus the hosts no_proxy names (and on
     macOS and Windows the system settings). DataError for a proxy that cannot be used."""
-    target = _Target.parse(url)
+    target = Target.parse(url)
     proxies = urllib.request.getproxies()
     key = target.scheme if target.scheme in proxies else "all"
     value = proxies.get(key)
@@ -75,7 +75,7 @@ def _parse_proxy(value: str, setting: str) -> Proxy:
         raise DataError(f"the proxy set in {setting} is not a valid URL; {PROXY_KINDS} are supported") from None
     scheme = parsed.scheme.lower()
     if scheme != "http":
-        shown = f"{scheme}://{host if port is None else _authority(host, port)}"  # without the credentials
+        shown = f"{scheme}://{host if port is None else host_authority(host, port)}"  # without the credentials
         raise DataError(f"{setting} names the proxy {shown}, which cannot be used: {_supported(scheme)}")
     if not host:
         raise DataError(f"the proxy set in {setting} has no host; {PROXY_KINDS} are supported")
@@ -96,9 +96,9 @@ def _basic_authorization(parsed: urllib.parse.SplitResult) -> str | None:
     return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
 
 
-def _request_tunnel(sock: socket.socket, target: _Target, proxy: Proxy, deadline: Deadline) -> str:
+def request_tunnel(sock: socket.socket, target: Target, proxy: Proxy, deadline: Deadline) -> str:
     """Ask the proxy (connected on ``sock``) for a tunnel to the target; its status line."""
-    authority = _authority(target.host, target.port)
+    authority = host_authority(target.host, target.port)
     lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}", "User-Agent: dlp_widgets"]
     if proxy.authorization:
         lines.append(f"Proxy-Authorization: {proxy.authorization}")
@@ -125,7 +125,7 @@ def _read_head(sock: socket.socket, deadline: Deadline) -> bytes:
     return bytes(head)
 
 
-def _status(status_line: str) -> int | None:
+def status_code(status_line: str) -> int | None:
     parts = status_line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
         return None

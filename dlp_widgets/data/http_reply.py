@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 from .errors import DataError
 from .http_deadline import Deadline
-from .http_decoding import CHUNK, _content_encoding, _Inflater
-from .http_url import _Target
+from .http_decoding import CHUNK, Inflater, content_encoding
+from .http_url import Target
 
 
-def _where(url: str, current: str) -> str:
+def where_text(url: str, current: str) -> str:
     return url if current == url else f"{url} (redirected to {current})"
 
 
@@ -26,18 +26,18 @@ class Reply:
     def __init__(
         self,
         url: str,
-        target: _Target,
+        target: Target,
         sock: socket.socket,
         response: http.client.HTTPResponse,
         deadline: Deadline,
     ) -> None:
         self.url = url
         self.final_url = target.url
-        self.where = _where(url, target.url)
+        self.where = where_text(url, target.url)
         self.headers = response.headers
         self.declared: int | None = response.length  # None when unknown, and for chunked bodies
         self.received = 0  # bytes on the wire, before decoding
-        self.encoding = _content_encoding(response, self.where, url)
+        self.encoding = content_encoding(response, self.where, url)
         self._sock = sock
         self._response = response
         self._deadline = deadline
@@ -60,7 +60,7 @@ class Reply:
     def chunks(self) -> Iterator[bytes]:
         """The body, decoded, in pieces; DataError if it stops before its proper end or the
         deadline passes."""
-        inflater = _Inflater(self.encoding) if self.encoding else None
+        inflater = Inflater(self.encoding) if self.encoding else None
         try:
             while raw := self._read():
                 self.received += len(raw)

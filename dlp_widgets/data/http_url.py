@@ -1,5 +1,5 @@
 """A URL for a download, checked and taken apart: ``check_url`` refuses what cannot be loaded
-(another scheme, no host, spaces, a broken port) before anything is fetched, and ``_Target``
+(another scheme, no host, spaces, a broken port) before anything is fetched, and ``Target``
 holds what one hop's request needs (the host as DNS takes it, the port, the path as the
 request line sends it). Separate so that the connection, proxy, reply and transfer modules
 share one idea of a target without depending on each other."""
@@ -34,7 +34,7 @@ def check_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Target:
+class Target:
     url: str
     scheme: str
     host: str  # ASCII: a name in IDNA form, or an IP address without brackets
@@ -42,7 +42,7 @@ class _Target:
     path: str  # path and query, as sent in the request line
 
     @classmethod
-    def parse(cls, url: str) -> _Target:
+    def parse(cls, url: str) -> Target:
         parsed = urllib.parse.urlsplit(url)
         scheme = parsed.scheme.lower()
         host = parsed.hostname or ""
@@ -61,6 +61,6 @@ class _Target:
         return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
 
 
-def _authority(host: str, port: int) -> str:
+def host_authority(host: str, port: int) -> str:
     """host:port, with an IPv6 address in brackets."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..home import cache_dir
 from .errors import DataError
-from .image_datasets import ImageData, TensorImages, _split_random
-from .image_transforms import _norm_transforms, _resolve_shapes, build_transforms
+from .image_datasets import ImageData, TensorImages, split_random
+from .image_transforms import build_transforms, norm_transforms, resolve_shapes
 
 # builtin name -> torchvision class; digits ships with scikit-learn
 TORCHVISION_SETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "kmnist": "KMNIST", "cifar10": "CIFAR10"}
@@ -32,16 +32,16 @@ def load_builtin_images(
 ) -> ImageData:
     import torch
 
-    transforms = _norm_transforms(transforms)
+    transforms = norm_transforms(transforms)
     if name in ("digits", "digits_images"):
         from .builtin import digits_images
 
         images, labels = digits_images()
         classes = [str(i) for i in range(10)]
-        train_pos, test_pos = _split_random(labels, classes, test_size, seed)
+        train_pos, test_pos = split_random(labels, classes, test_size, seed)
         x = torch.from_numpy(images).unsqueeze(1)
         y = torch.from_numpy(labels)
-        input_shape = _resolve_shapes((1, 8, 8), transforms, False)
+        input_shape = resolve_shapes((1, 8, 8), transforms, False)
         return ImageData(
             TensorImages(x[train_pos], y[train_pos], build_transforms(transforms["train"])),
             TensorImages(x[test_pos], y[test_pos], build_transforms(transforms["test"])),
@@ -92,7 +92,7 @@ def _torchvision_set(name: str, transforms: dict[str, list]) -> ImageData:
     x_train, y_train = to_tensor(train)
     x_test, y_test = to_tensor(test)
     image_shape = tuple(int(d) for d in x_train.shape[1:])
-    input_shape = _resolve_shapes(image_shape, transforms, False)
+    input_shape = resolve_shapes(image_shape, transforms, False)
     classes = [str(c) for c in train.classes]
     return ImageData(
         TensorImages(x_train, y_train, build_transforms(transforms["train"])),

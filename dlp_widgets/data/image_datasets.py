@@ -107,7 +107,7 @@ class ImageData:
         return out
 
 
-def _split_random(labels: np.ndarray, classes: list[str], test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_random(labels: np.ndarray, classes: list[str], test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from .tabular import split_positions
 
     return split_positions(len(labels), labels, classes, test_size=test_size, shuffle=True, seed=seed)

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
-from .image_datasets import FileImages, ImageData, _split_random
-from .image_transforms import _norm_transforms, _resolve_shapes, build_transforms
+from .image_datasets import FileImages, ImageData, split_random
+from .image_transforms import build_transforms, norm_transforms, resolve_shapes
 from .pixels import ImageInfo, ImageRefused, float_scale, inspect_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -131,7 +131,7 @@ def load_folder(
     label = name or f"folder:{root}"
     if not root.is_dir():
         raise DataError(f"no such folder: {root}", source=label)
-    transforms = _norm_transforms(transforms)
+    transforms = norm_transforms(transforms)
     subdirs = _class_dirs(root)
     report = _Report(links=set(_linked_dirs(root)))
     names = {p.name.lower() for p in subdirs}
@@ -169,7 +169,7 @@ def load_folder(
     channels = 1 if mode == "L" else 3
     h, w = max(sizes)
     image_shape = (channels, h, w)
-    input_shape = _resolve_shapes(image_shape, transforms, len(sizes) > 1)
+    input_shape = resolve_shapes(image_shape, transforms, len(sizes) > 1)
     if given_split:
         if not test_files:
             raise DataError(f"{label}/test holds no images", source=label)
@@ -178,7 +178,7 @@ def load_folder(
             warnings.append(f"no test images for class(es) {', '.join(empty)}")
     else:
         labels_arr = np.asarray(train_labels)
-        train_pos, test_pos = _split_random(labels_arr, classes, test_size, seed)
+        train_pos, test_pos = split_random(labels_arr, classes, test_size, seed)
         test_files = [train_files[i] for i in test_pos]
         test_labels = [train_labels[i] for i in test_pos]
         train_files = [train_files[i] for i in train_pos]

@@ -1,5 +1,5 @@
 """The spec's image transforms made real: ``build_transforms`` turns validated transform items
-into a torchvision v2 pipeline, and ``_resolve_shapes`` works out the one input shape the
+into a torchvision v2 pipeline, and ``resolve_shapes`` works out the one input shape the
 train and test lists give the model (refusing lists that disagree, or images of several sizes
 that no Resize or CenterCrop brings to one). Separate because every image source (built-in
 sets, folders, zips) and a saved run's predictions use it."""
@@ -31,7 +31,7 @@ def build_transforms(items: list[dict[str, Any]]) -> Callable:
     return v2.Compose(steps) if steps else (lambda x: x)
 
 
-def _resolve_shapes(image_shape: tuple[int, int, int], transforms: dict[str, list], varying: bool) -> list[int]:
+def resolve_shapes(image_shape: tuple[int, int, int], transforms: dict[str, list], varying: bool) -> list[int]:
     try:
         train_shape = transformed_shape(transforms["train"], image_shape, "train")
         test_shape = transformed_shape(transforms["test"], image_shape, "test")
@@ -55,5 +55,5 @@ def _resolve_shapes(image_shape: tuple[int, int, int], transforms: dict[str, lis
     return list(test_shape)
 
 
-def _norm_transforms(transforms: dict[str, list] | None) -> dict[str, list]:
+def norm_transforms(transforms: dict[str, list] | None) -> dict[str, list]:
     return {"train": list((transforms or {}).get("train", [])), "test": list((transforms or {}).get("test", []))}

@@ -28,7 +28,7 @@ from .image_datasets import ImageData, TensorImages
 from .image_folders import load_folder
 from .image_summary import summarize_images
 from .image_transforms import build_transforms
-from .zip_cache import _cached_extraction
+from .zip_cache import cached_extraction
 
 __all__ = [
     "IMAGE_BUILTINS",
@@ -51,7 +51,7 @@ def load_zip(
     name: str = "the uploaded zip",
 ) -> ImageData:
     raw = data.read_bytes() if isinstance(data, Path) else data
-    dest = _cached_extraction(raw, str(data) if isinstance(data, Path) else "the upload")
+    dest = cached_extraction(raw, str(data) if isinstance(data, Path) else "the upload")
     return load_folder(dest, transforms, test_size=test_size, seed=seed, name=name)
 
 

@@ -35,7 +35,7 @@ def split_positions(
     perm = shuffled if shuffled is not None else shuffled_rows(n, seed)
     if labels is None:
         return np.sort(perm[n_test:]), np.sort(perm[:n_test])
-    counts = _bincount(labels, len(classes))
+    counts = class_counts(labels, len(classes))
     rare = int(np.argmin(counts))
     if counts[rare] < 2:
         raise DataError(
@@ -56,7 +56,7 @@ def split_positions(
     quota = np.clip(quota, 1, counts - 1)
     # each class's first rows in the shuffled order are its test rows
     in_test = np.zeros(n, dtype=bool)
-    for c, positions in enumerate(_positions_by_class(labels, perm, counts)):
+    for c, positions in enumerate(positions_by_class(labels, perm, counts)):
         in_test[perm[positions[: quota[c]]]] = True
     return np.nonzero(~in_test)[0], np.nonzero(in_test)[0]
 
@@ -65,7 +65,7 @@ def shuffled_rows(n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(n)
 
 
-def _positions_by_class(labels: np.ndarray, perm: np.ndarray, counts: np.ndarray) -> Iterator[np.ndarray]:
+def positions_by_class(labels: np.ndarray, perm: np.ndarray, counts: np.ndarray) -> Iterator[np.ndarray]:
     """For each class in turn, the positions in ``perm`` of its rows, in ``perm`` order.
     The labels are in (or cast to) the smallest unsigned type before they are shuffled, so
     the shuffle moves bytes rather than int64s."""
@@ -81,7 +81,7 @@ def _positions_by_class(labels: np.ndarray, perm: np.ndarray, counts: np.ndarray
         yield grouped[end - count : end]
 
 
-def _bincount(values: np.ndarray, length: int) -> np.ndarray:
+def class_counts(values: np.ndarray, length: int) -> np.ndarray:
     """``np.bincount(values, minlength=length)`` in chunks: it copies its input into int64
     (eight bytes a row, for labels of one), which for a whole column is fresh memory."""
     counts = np.zeros(length, dtype=np.int64)

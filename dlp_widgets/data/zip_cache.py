@@ -1,7 +1,7 @@
 """An uploaded zip's files in the cache, extracted once per content (the folder is named by a
 hash of the zip's bytes). Several kernels may load one zip at the same moment: each extracts
 into a temporary folder of its own, marks it complete and renames it into place, so a reader
-finds no folder or a complete one (see ``_cached_extraction``). Separate because this is
+finds no folder or a complete one (see ``cached_extraction``). Separate because this is
 about concurrency and the cache, not images; the extraction itself (safe paths, size caps)
 is fetch.extract_zip."""
 
@@ -70,7 +70,7 @@ def _move_into_place(tmp: Path, dest: Path) -> None:
     raise DataError(f"the unzipped files cannot be put into the cache folder {dest}; delete it and try again")
 
 
-def _cached_extraction(raw: bytes, name: str) -> Path:
+def cached_extraction(raw: bytes, name: str) -> Path:
     """The zip's files in the cache, extracted once per content.
 
     Several kernels may load one zip at the same moment. Each extracts into a temporary

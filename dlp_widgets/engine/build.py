@@ -14,17 +14,24 @@ from torch import nn
 
 from ..spec import CATALOGUE, LayerSpec, ModelSpec, SpecError, check, load_model_spec
 from ..spec.model import parse_input_shape
-from ..spec.shapes import canonical
+from ..spec.shapes import ShapeReport, canonical
 
 # A model above this many trainable parameters would not fit in memory on the machines the
 # playground targets; refusing is kinder than a dead kernel.
 MAX_PARAMS = 1_000_000_000
 
 
-def build_model(model: ModelSpec | dict[str, Any] | str, *, dtype: torch.dtype | None = None) -> nn.Sequential:
-    """Build the network a model spec describes (raises ``SpecError`` if it is invalid)."""
-    spec = load_model_spec(model)
-    report = check(spec)
+def build_model(
+    model: ModelSpec | dict[str, Any] | str, *, report: ShapeReport | None = None, dtype: torch.dtype | None = None
+) -> nn.Sequential:
+    """Build the network a model spec describes (raises ``SpecError`` if it is invalid).
+    ``report``: the shapes of ``model`` (a ``ModelSpec``) already inferred and checked
+    error-free, which are then not inferred again."""
+    if report is not None and isinstance(model, ModelSpec) and not report.errors:
+        spec = model
+    else:
+        spec = load_model_spec(model)
+        report = check(spec)
     if report.total_params > MAX_PARAMS:
         raise SpecError(
             f"the model would have {report.total_params:,} trainable parameters "

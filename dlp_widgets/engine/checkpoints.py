@@ -15,8 +15,11 @@ from typing import Any
 
 import torch
 
+from ..data.errors import DataError
 from ..errors import DLPError
 from ..home import write_error_reason
+from .build import build_model
+from .loop import LoopState
 
 CHECKPOINT_FORMAT = "dlp_widgets.checkpoint/1"
 
@@ -79,3 +82,39 @@ def read_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str,
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a checkpoint of this run (was it overwritten?)")
     return payload
+
+
+def load_weights(path: Path, model_spec: Any, run_id: str) -> torch.nn.Module:
+    """The model of ``model_spec`` with the weights of checkpoint ``path``, in eval mode."""
+    if not path.exists():  # never hand out untrained weights as if they were the run's
+        raise FileNotFoundError(f"run {run_id} has no saved weights ({path.name} is missing): no epoch finished")
+    try:
+        ckpt = read_checkpoint(path)
+    except CheckpointError as exc:
+        raise ValueError(exc.message) from None
+    model = build_model(model_spec)
+    model.load_state_dict(ckpt["model"])
+    model.eval()
+    return model
+
+
+def restore_state(
+    path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, device: torch.device
+) -> LoopState:
+    """Load checkpoint ``path`` into ``model`` and ``optimizer``; the loop's state to go on
+    from (a fresh one when there is no checkpoint yet)."""
+    if not path.exists():
+        return LoopState()
+    try:
+        ckpt = read_checkpoint(path, device)
+    except CheckpointError as exc:
+        raise DataError(f"{exc.message}; it cannot be resumed") from None
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    return LoopState(
+        epoch=ckpt["epoch"],
+        history=list(ckpt["history"]),
+        best_test_loss=ckpt["best_test_loss"],
+        good_state={k: v.cpu() for k, v in ckpt["model"].items()},
+        generator_state=ckpt["generator"].cpu(),
+    )

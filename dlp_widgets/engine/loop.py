@@ -19,12 +19,15 @@ import torch
 from torch import nn
 
 from . import metrics as M
+from .epoch_tally import EpochTally
 from .events import EpochEnd, Event, Progress
 from .threads import cpu_threads
 
 Emit = Callable[[Event], None]
 PROGRESS_INTERVAL = 0.1  # seconds between progress events, whatever the batch count
 EVAL_CHUNK = 65_536
+# test outputs kept from the last epoch for the final metrics, at most (values)
+KEEP_OUTPUTS_MAX = 16_000_000
 
 
 @dataclass
@@ -91,8 +94,12 @@ class Trainer:
         stop: threading.Event | None = None,
         on_epoch: Callable[[LoopState, nn.Module, torch.optim.Optimizer, bool], None] | None = None,
         state: LoopState | None = None,
+        listened: Callable[[], bool] | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        # whether anyone receives an epoch's confusion matrix and ROC curves (None: assume so);
+        # nobody watching, they are not computed
+        self.listened = listened
         self.train_split, self.test_split, self.cfg = train, test, config
         self.emit = emit
         self.stop = stop or threading.Event()
@@ -103,11 +110,14 @@ class Trainer:
             self.generator.set_state(self.state.generator_state)
         self.binary_logit = config.loss_name == "BCEWithLogitsLoss" and self._out_dim() == 1
         # batch normalisation cannot train on one example: a last batch of one is skipped
-        self.skip_single = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+        self.skip_single = any(
+            isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)) for m in model.modules()
+        )
         self.n_classes = len(config.classes) if config.classes else 0
         use_bf16 = config.training.precision == "bf16" and config.device.type == "cuda"
         self.autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else nullcontext
         self._epoch_overhead: float | None = None  # seconds per epoch outside the batches
+        self._last_outputs: tuple[int, torch.Tensor, torch.Tensor] | None = None  # epoch, test outputs, labels
 
     def _out_dim(self) -> int:
         for module in reversed(list(self.model.modules())):
@@ -175,12 +185,7 @@ class Trainer:
         cfg, model = self.cfg, self.model
         model.train()
         n_batches = self.batches_per_epoch
-        loss_sum = torch.zeros((), device=cfg.device, dtype=torch.float64)
-        correct = torch.zeros((), device=cfg.device, dtype=torch.int64)
-        sse = torch.zeros((), device=cfg.device, dtype=torch.float64)
-        y_sum = torch.zeros((), device=cfg.device, dtype=torch.float64)
-        y_sq = torch.zeros((), device=cfg.device, dtype=torch.float64)
-        seen = 0
+        tally = EpochTally(cfg.task, self.binary_logit)
         t0 = last = time.monotonic()
         for batch, (xb, yb) in enumerate(self._batches(), start=1):
             if self.stop.is_set():
@@ -191,23 +196,12 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-            n = len(yb)
-            seen += n
-            with torch.no_grad():  # running train metrics from this same forward pass
-                loss_sum += loss.detach().double() * n
-                if cfg.task == "classification":
-                    pred = (out.detach().reshape(-1) > 0).long() if self.binary_logit else out.detach().argmax(1)
-                    correct += (pred == yb).sum()
-                else:
-                    err = out.detach().reshape(-1).double() - yb.double()
-                    sse += (err * err).sum()
-                    y_sum += yb.double().sum()
-                    y_sq += (yb.double() ** 2).sum()
+            tally.add(loss, out, yb)  # running train metrics from this same forward pass
             if self.emit is not None:
                 now = time.monotonic()
                 if now - last >= PROGRESS_INTERVAL or batch == n_batches:
                     last = now
-                    running = float(loss_sum) / seen  # the one sync, ~10 times a second
+                    running = tally.loss()  # the one sync, ~10 times a second
                     if not math.isfinite(running):
                         raise Diverged
                     elapsed = now - t0
@@ -219,30 +213,25 @@ class Trainer:
                             epochs=cfg.training.epochs,
                             batch=batch,
                             batches=n_batches,
-                            samples=seen,
+                            samples=tally.seen,
                             loss=running,
                             elapsed=elapsed,
                             eta=per_batch * left + self._overhead_left(epoch, per_batch * n_batches),
                         )
                     )
-        train_loss = float(loss_sum) / max(seen, 1)
-        if not math.isfinite(train_loss):
+        row = tally.row()
+        if not math.isfinite(row["train_loss"]):
             raise Diverged
-        row: dict[str, Any] = {"train_loss": train_loss}
-        if cfg.task == "classification":
-            row["train_accuracy"] = int(correct) / max(seen, 1)
-        else:
-            sst = float(y_sq) - float(y_sum) ** 2 / max(seen, 1)
-            # from running sums, a constant target's SST is rounding noise, not a spread
-            sst = sst if sst > 1e-12 * max(float(y_sq), 1.0) else 0.0
-            row["train_r2"] = M.r2_score(float(sse), sst)
         row["train_seconds"] = time.monotonic() - t0
-        row["samples_per_sec"] = seen / row["train_seconds"] if row["train_seconds"] > 0 else float("nan")
+        row["samples_per_sec"] = tally.seen / row["train_seconds"] if row["train_seconds"] > 0 else float("nan")
         return row
 
-    @torch.inference_mode()
     def evaluate(self, *, full: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
         """Loss and metrics on the whole test split; extras: confusion matrix and ROC."""
+        return self._scores(*self._test_outputs(), full=full)
+
+    @torch.inference_mode()
+    def _test_outputs(self) -> tuple[torch.Tensor, torch.Tensor]:
         cfg, model = self.cfg, self.model
         model.eval()
         outs, ys = [], []
@@ -265,20 +254,26 @@ class Trainer:
                 with self.autocast():
                     outs.append(model(x.to(cfg.device, non_blocking=True)).float())
                 ys.append(y.to(cfg.device, non_blocking=True))
-        out, y = torch.cat(outs), torch.cat(ys)
+        return torch.cat(outs), torch.cat(ys)
+
+    def _scores(
+        self, out: torch.Tensor, y: torch.Tensor, *, full: bool, extras: bool = True
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        cfg = self.cfg
         loss = float(self.loss_fn(out, self._target(y, out)))
         row: dict[str, Any] = {"test_loss": loss}
-        extras: dict[str, Any] = {}
+        more: dict[str, Any] = {}
         if cfg.task == "classification":
             pred, probs = M.classification_scores(out, y, self.binary_logit)
             row["test_accuracy"] = float((pred == y).float().mean())
-            extras["confusion"] = M.confusion_matrix(y, pred, self.n_classes)
-            if full or len(y) * self.n_classes <= M.ROC_EVERY_EPOCH_MAX:
-                extras["roc"] = M.roc_curves(y, probs, cfg.classes)
+            if extras:
+                more["confusion"] = M.confusion_matrix(y, pred, self.n_classes)
+                if full or len(y) * self.n_classes <= M.ROC_EVERY_EPOCH_MAX:
+                    more["roc"] = M.roc_curves(y, probs, cfg.classes)
         else:
             scores = M.regression_scores(out, y, cfg.target_scale)
             row.update({"test_r2": scores["r2"], "test_mae": scores["mae"], "test_rmse": scores["rmse"]})
-        return row, extras
+        return row, more
 
     # -- the run
 
@@ -294,7 +289,9 @@ class Trainer:
             for epoch in range(state.epoch + 1, cfg.training.epochs + 1):
                 t0 = time.monotonic()
                 row = self._train_epoch(epoch)
-                test_row, extras = self.evaluate()
+                out, y = self._test_outputs()
+                extras_wanted = self.listened is None or self.listened()
+                test_row, extras = self._scores(out, y, full=False, extras=extras_wanted)
                 if not math.isfinite(test_row["test_loss"]):
                     raise Diverged
                 row = {
@@ -305,6 +302,8 @@ class Trainer:
                     "lr": self.optimizer.param_groups[0]["lr"],
                 }
                 state.epoch = epoch
+                # the run's final metrics are those of its last epoch: kept, not computed again
+                self._last_outputs = (epoch, out, y) if out.numel() <= KEEP_OUTPUTS_MAX else None
                 state.history.append(row)
                 state.good_state = _cpu_state(self.model)
                 state.generator_state = self.generator.get_state()
@@ -322,6 +321,12 @@ class Trainer:
         return state
 
     def final_metrics(self) -> dict[str, Any]:
-        with cpu_threads(self.cfg.threads):
-            row, extras = self.evaluate(full=True)
+        """The test metrics of the weights the run ends with (those of its last completed
+        epoch): that epoch's test outputs when they are still at hand, else a new pass."""
+        with cpu_threads(self.cfg.threads), torch.inference_mode():
+            kept = self._last_outputs
+            if kept is not None and kept[0] == self.state.epoch:
+                row, extras = self._scores(kept[1], kept[2], full=True)
+            else:
+                row, extras = self.evaluate(full=True)
         return {**row, **extras}

@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 
 from ..data import ImageData, TabularData, prepare
+from ..data.image_precompute import with_fixed_steps_done
 from ..data.images import TensorImages
 from ..spec import Spec, infer
 from ..spec.costs import activation_bytes
@@ -62,12 +63,15 @@ class RunPlan:
         return describe(self.device)
 
 
-def plan_run(spec: Spec, data: Any = None) -> RunPlan:
+def plan_run(spec: Spec, data: Any = None, *, displayed: bool = False) -> RunPlan:
     """The plan for training ``spec`` on ``data`` (``spec.data.source`` when None): raises
-    ``SpecError`` or ``DataError`` for anything that would fail, before a run exists."""
-    prepared = prepare(spec, data)
-    report = infer(spec.model)
+    ``SpecError`` or ``DataError`` for anything that would fail, before a run exists.
+    ``displayed``: a browser draws the run while it trains (a dashboard), so it shares the
+    CPU cores with it: a small model then trains on one thread, which the browser cannot
+    stall; with nobody watching, torch keeps its own setting."""
+    report = infer(spec.model)  # once for the whole run: the model is refused before any data is read
     report.raise_for_error()
+    prepared = prepare(spec, data)
     n_classes = len(prepared.classes) if prepared.classes else None
     warnings = [*prepared.warnings, *check_fit(spec, report, prepared.task, n_classes, prepared.input_shape)]
     t = spec.training
@@ -77,7 +81,7 @@ def plan_run(spec: Spec, data: Any = None) -> RunPlan:
     per_example = activation_bytes(report)
     check_batch_fits(per_example, t.batch_size, device)
     torch.manual_seed(t.seed)  # the same initial weights for the same seed
-    model = build_model(spec.model).to(device)
+    model = build_model(spec.model, report=report).to(device)
     train, test = _splits(prepared, device)
     name = loss_name(spec, prepared.task)
     weights = None
@@ -92,7 +96,7 @@ def plan_run(spec: Spec, data: Any = None) -> RunPlan:
         device=device,
         target_scale=prepared.preprocessor.target_std if isinstance(prepared, TabularData) else 1.0,
         workers=0 if (os.cpu_count() or 1) <= 2 else min(4, (os.cpu_count() or 2) - 1),
-        threads=threads_for(report, t.batch_size, device),
+        threads=threads_for(report, t.batch_size, device) if displayed else None,
         eval_rows=eval_rows(per_example, t.batch_size),
     )
     return RunPlan(
@@ -115,12 +119,18 @@ def _splits(data: TabularData | ImageData, device: torch.device) -> tuple[Split,
     if isinstance(data, TabularData):
         x_tr, y_tr, x_te, y_te = data.tensors()
         return Split(x_tr.to(device), y_tr.to(device)), Split(x_te.to(device), y_te.to(device))
-    plain = all(not data.transforms[s] for s in ("train", "test"))
-    if plain and isinstance(data.train, TensorImages):  # in memory, nothing random: batch by index
+    return _image_split(data.train, data.transforms["train"], device), _image_split(
+        data.test, data.transforms["test"], device
+    )
 
-        def tensors(ds: TensorImages) -> Split:
-            x = ds.images.float().div(255) if ds.images.dtype == torch.uint8 else ds.images.float()
-            return Split(x.to(device), torch.as_tensor(ds.labels).long().to(device))
 
-        return tensors(data.train), tensors(data.test)
-    return Split(dataset=data.train), Split(dataset=data.test)
+def _image_split(images: Any, transforms: list[dict[str, Any]], device: torch.device) -> Split:
+    """An in-memory set with its fixed transforms done once: plain tensors batched by index
+    when nothing random is left, else a dataset whose images get only the random steps."""
+    if not isinstance(images, TensorImages):
+        return Split(dataset=images)  # files, opened one at a time
+    images, left = with_fixed_steps_done(images, transforms)
+    if left:
+        return Split(dataset=images)
+    x = images.images.float().div(255) if images.images.dtype == torch.uint8 else images.images.float()
+    return Split(x.to(device), torch.as_tensor(images.labels).long().to(device))

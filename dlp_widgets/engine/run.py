@@ -18,36 +18,16 @@ import torch
 from ..runstore import RunStore
 from ..runstore.ownership import Claim
 from ..spec import Spec
-from .build import build_model
-from .checkpoints import CheckpointError, read_checkpoint, write_checkpoint
-from .events import Event, Finished, Started
+from .checkpoints import load_weights, restore_state, write_checkpoint
+from .epoch_records import EpochRecords
+from .events import EpochEnd, Event, Finished, Started
 from .loop import Diverged, LoopState, Stopped, Trainer
 from .plan import RunPlan, plan_run
 from .run_data import data_for_run, read_record, stored_upload
+from .run_exports import export_run
+from .run_text import clean_name, failure_message
 
 Callback = Callable[[Event], None]
-MAX_NAME = 200
-
-
-def clean_name(name: Any) -> str:
-    """A run name as given by a person: text, trimmed, on one line, not empty."""
-    if not isinstance(name, str):
-        raise ValueError(f"a run's name must be text, not {type(name).__name__}")
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise ValueError("a run's name cannot be empty")
-    if len(cleaned) > MAX_NAME:
-        raise ValueError(f"a run's name can be at most {MAX_NAME} characters (this one has {len(cleaned):,})")
-    return cleaned
-
-
-def failure_message(exc: BaseException) -> str:
-    """An exception as one line a person can act on: our own errors by their message, the
-    store's and the checkpoints' in words, others with their type."""
-    message = getattr(exc, "message", None)
-    if isinstance(message, str):
-        return message
-    return f"{type(exc).__name__}: {exc}"
 
 
 class Run:
@@ -73,6 +53,7 @@ class Run:
         self._trainer: Trainer | None = None
         self._lock = threading.Lock()
         self._claim: Claim | None = None  # this process's hold on the run while it trains
+        self._records = EpochRecords(None)
 
     # -- what users look at
 
@@ -181,27 +162,26 @@ class Run:
 
         ``data`` matters for "script" (and helps "onnx_pipeline" check itself): the table the
         run trained on, when the run no longer holds it."""
-        from .run_exports import export_run
-
         return export_run(self, fmt, path, data)[0]
 
     def export_files(self, fmt: str, path: str | Path | None = None, data: Any = None) -> list[Path]:
         """``export``, returning every file written: the script's data file comes beside it."""
-        from .run_exports import export_run
-
         return export_run(self, fmt, path, data)
 
-    def resume(self, data: Any = None, *, background: bool = False) -> Run:
+    def resume(self, data: Any = None, *, background: bool = False, displayed: bool = False) -> Run:
         """Continue an interrupted or stopped run from its last checkpoint, to its epoch count.
 
         It goes on with the data it trained on: its source (checked unchanged), its kept
-        upload, or ``data`` (a DataFrame run needs its table again, checked the same)."""
+        upload, or ``data`` (a DataFrame run needs its table again, checked the same).
+        ``displayed``: a browser draws it as it trains (see ``plan_run``)."""
         if not self.done:
             raise RuntimeError("the run is still going")
         data = data_for_run(self.folder, self.id, data, self.data_record)
         claim = self.store.claim(self.id)  # refused while another process trains it
         try:
-            trainer = self.take_plan(plan_run(self.spec, data), resume=True)  # may refuse: the run stays as it was
+            trainer = self.take_plan(
+                plan_run(self.spec, data, displayed=displayed), resume=True
+            )  # may refuse: the run stays as it was
             self.store.resume_run(self.id)
         except BaseException:
             claim.release()
@@ -228,6 +208,7 @@ class Run:
         self.warnings += plan.warnings
         state = self._restore(plan.model, plan.optimizer, plan.device) if resume else None
         self._model = plan.model
+        self._records = EpochRecords(plan.model)
         return Trainer(
             plan.model,
             plan.loss_fn,
@@ -239,6 +220,7 @@ class Run:
             stop=self._stop,
             on_epoch=self._on_epoch,
             state=state,
+            listened=lambda: bool(self._subscribers),
         )
 
     def claim(self) -> None:
@@ -283,6 +265,11 @@ class Run:
             self.warnings.append("".join(traceback.format_exception_only(type(exc), exc)).strip())
             if trainer.state.good_state is not None:
                 trainer.model.load_state_dict(trainer.state.good_state)
+        try:
+            self._records.wait()  # every epoch's checkpoint and row, before the ending
+        except Exception as exc:  # a record that could not be written fails the run, as in fit
+            if status != "failed":
+                status, error = "failed", failure_message(exc)
         self._finish(trainer, status, error)
 
     def finish_unstarted(self, error: str) -> None:
@@ -329,6 +316,8 @@ class Run:
         event = dataclasses.replace(event, run_id=self.id)
         with self._lock:
             subscribers = list(self._subscribers)
+        if subscribers and isinstance(event, EpochEnd):
+            self._records.flush()  # what a watcher is shown of an epoch is saved
         for callback in subscribers:
             try:
                 callback(event)
@@ -344,59 +333,39 @@ class Run:
         return self.folder / f"{kind}.pt"
 
     def _load_model(self, kind: str = "last") -> torch.nn.Module:
-        path = self._checkpoint_path(kind)
-        if not path.exists():  # never hand out untrained weights as if they were the run's
-            raise FileNotFoundError(f"run {self.id} has no saved weights ({path.name} is missing): no epoch finished")
-        try:
-            ckpt = read_checkpoint(path)
-        except CheckpointError as exc:
-            raise ValueError(exc.message) from None
-        model = build_model(self.spec.model)
-        model.load_state_dict(ckpt["model"])
-        model.eval()
-        return model
+        return load_weights(self._checkpoint_path(kind), self.spec.model, self.id)
 
     def _restore(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, device: torch.device) -> LoopState:
-        from ..data import DataError
-
-        path = self._checkpoint_path()
-        if not path.exists():
-            return LoopState()
-        try:
-            ckpt = read_checkpoint(path, device)
-        except CheckpointError as exc:
-            raise DataError(f"{exc.message}; it cannot be resumed") from None
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        self._history = list(ckpt["history"])
+        state = restore_state(self._checkpoint_path(), model, optimizer, device)
+        self._history = list(state.history)
         # the weights decide: epochs the store holds beyond them (a kill between the two
         # writes) are dropped, and any it lacks are written back
-        self.store.set_epochs(self.id, self._history)
-        return LoopState(
-            epoch=ckpt["epoch"],
-            history=list(ckpt["history"]),
-            best_test_loss=ckpt["best_test_loss"],
-            good_state={k: v.cpu() for k, v in ckpt["model"].items()},
-            generator_state=ckpt["generator"].cpu(),
-        )
+        if self._checkpoint_path().exists():
+            self.store.set_epochs(self.id, self._history)
+        return state
 
     def _on_epoch(
         self, state: LoopState, model: torch.nn.Module, optimizer: torch.optim.Optimizer, improved: bool
     ) -> None:
-        # the checkpoint before the epoch's row: a kill between the two leaves weights a row
-        # ahead of the store, which a resume puts right (never a row the weights lack)
-        write_checkpoint(
-            self.folder,
-            epoch=state.epoch,
-            model_state=state.good_state,
-            optimizer_state=optimizer.state_dict(),
-            generator_state=state.generator_state,
-            best_test_loss=state.best_test_loss,
-            history=state.history,
-            improved=improved,
-        )
         self._history = list(state.history)
-        self.store.add_epoch(self.id, state.epoch, state.history[-1])
+        epoch, row, folder = state.epoch, state.history[-1], self.folder
+        payload = {
+            "epoch": epoch,
+            "model_state": state.good_state,  # a fresh copy each epoch: nothing changes it later
+            "optimizer_state": self._records.optimizer_snapshot(optimizer),
+            "generator_state": state.generator_state,
+            "best_test_loss": state.best_test_loss,
+            "history": list(state.history),
+            "improved": improved,
+        }
+
+        def record() -> None:
+            # the checkpoint before the epoch's row: a kill between the two leaves weights a
+            # row ahead of the store, which a resume puts right (never a row the weights lack)
+            write_checkpoint(folder, **payload)
+            self.store.add_epoch(self.id, epoch, row)
+
+        self._records.write(record)
 
     def load_history(self, history: list[dict[str, Any]]) -> None:
         """The epochs of a run read back from the store (``load_run``)."""

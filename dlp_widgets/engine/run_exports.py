@@ -6,21 +6,44 @@ recorded with the run."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
+import torch
 
 from ..data import DataError, load_table
+from ..runstore import RunStore
+from ..spec import Spec
 from .run_data import data_for_run
 
-if TYPE_CHECKING:
-    from .run import Run
+
+class ExportedRun(Protocol):
+    """What an export reads from a run (``Run`` has it all)."""
+
+    id: str
+    store: RunStore
+    spec: Spec
+    preprocessing: dict[str, Any] | None
+    metrics: dict[str, Any]
+    training_frame: pd.DataFrame | None
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def folder(self) -> Path: ...
+    @property
+    def model(self) -> torch.nn.Module: ...
+    @property
+    def data_record(self) -> dict[str, Any] | None: ...
+    def stored_data(self) -> tuple[str, bytes] | None: ...
+    def test_inputs(self, n: int) -> torch.Tensor | None: ...
+
 
 # the export formats that need the trained weights
 NEEDS_WEIGHTS = frozenset({"onnx", "onnx_pipeline", "pt"})
 
 
-def export_run(run: Run, fmt: str, path: str | Path | None = None, data: Any = None) -> list[Path]:
+def export_run(run: ExportedRun, fmt: str, path: str | Path | None = None, data: Any = None) -> list[Path]:
     """Write ``fmt`` for ``run``; every file written, the main one first."""
     from ..export import FORMATS, ExportError, check_format, real_target, write_export
     from ..export.script import data_path
@@ -50,7 +73,7 @@ def export_run(run: Run, fmt: str, path: str | Path | None = None, data: Any = N
     return [written, table]
 
 
-def _export_table(run: Run, fmt: str, data: Any) -> pd.DataFrame | None:
+def _export_table(run: ExportedRun, fmt: str, data: Any) -> pd.DataFrame | None:
     """The training table for exports that use it: the script writes it beside itself;
     the ONNX pipeline checks itself on its rows when they are at hand."""
     if fmt == "script":
@@ -63,7 +86,7 @@ def _export_table(run: Run, fmt: str, data: Any) -> pd.DataFrame | None:
     return None
 
 
-def training_table(run: Run, data: Any) -> pd.DataFrame | None:
+def training_table(run: ExportedRun, data: Any) -> pd.DataFrame | None:
     """The table ``run`` trained on: ``data`` when given (checked against what the run
     recorded), the table it still holds, its kept upload, or its source (checked
     unchanged). None where it cannot be had: the exporter then says what to pass."""

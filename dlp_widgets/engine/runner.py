@@ -53,11 +53,13 @@ def _new_run(
     epochs: int | None = None,
     store: RunStore | None = None,
     data_name: str | None = None,
+    displayed: bool = False,
 ) -> tuple[Run, Any]:
-    spec = load_spec(spec_like)
+    # the shapes are inferred once, by the plan
+    spec = load_spec(spec_like, check_shapes=False)
     if epochs is not None:  # checked like the spec's own value
         raw = spec.to_dict()
-        spec = load_spec({**raw, "training": {**raw["training"], "epochs": epochs}})
+        spec = load_spec({**raw, "training": {**raw["training"], "epochs": epochs}}, check_shapes=False)
     if name is not None:
         try:
             name = clean_name(name)
@@ -67,10 +69,10 @@ def _new_run(
         raise TypeError(f"store must be a RunStore (dlp_widgets.runstore.open_store(path)), not {type(store).__name__}")
     if isinstance(data, str):  # another source than the spec's: the run's spec says what it used
         raw = spec.to_dict()
-        spec = load_spec({**raw, "data": {**raw["data"], "source": data}})
+        spec = load_spec({**raw, "data": {**raw["data"], "source": data}}, check_shapes=False)
         data = None
     store = store or open_store()
-    plan = plan_run(spec, data)  # everything checked before a run exists in the store
+    plan = plan_run(spec, data, displayed=displayed)  # everything checked before a run exists in the store
     run_id = store.create_run(
         name=name,
         default_name=default_name(spec, data, data_name),
@@ -97,7 +99,8 @@ def _new_run(
 def train(spec: Any, data: Any = None, *, subscribe: Callback | None = None, **options: Any) -> Run:
     """Train in this thread; returns the finished (or stopped, diverged, failed) run.
     ``options``: ``name`` (default: the data and the model, e.g. ``digits · CNN 5 layers``),
-    ``epochs`` (overrides the spec's), ``store``, ``data_name`` (an upload's file name)."""
+    ``epochs`` (overrides the spec's), ``store``, ``data_name`` (an upload's file name),
+    ``displayed`` (a browser draws the run as it trains: see ``plan_run``)."""
     run, trainer = _new_run(spec, data, **options)
     if subscribe is not None:
         run.subscribe(subscribe)

@@ -4,7 +4,9 @@ A small model's operations are too short to gain from a second thread, and on a 
 whose cores are shared (with the notebook's own browser, other kernels, other jobs) a
 thread pool that must wait for a descheduled member stalls every operation: a 240-step
 run measured 0.98 s on one thread and 12.8 s on two while another process kept one core
-busy. Small models therefore train on one thread; larger ones keep torch's default.
+busy. Small models drawn by a browser as they train (a dashboard, the Playground)
+therefore train on one thread; larger ones, and any run nobody watches, keep torch's
+setting, which is as fast or faster on cores nobody else needs.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ SMALL_WORK = 4_000_000
 
 
 def threads_for(report: ShapeReport, batch_size: int, device: torch.device) -> int | None:
-    """One thread for a small model on the CPU; None (leave torch's setting) otherwise."""
+    """One thread for a small model on the CPU; None (leave torch's setting) otherwise. The
+    plan asks only for runs a browser draws (``plan_run(displayed=True)``)."""
     if device.type != "cpu":
         return None
     work = multiply_adds(report)

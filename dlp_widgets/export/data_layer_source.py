@@ -1,7 +1,7 @@
 """The data layer's own functions as source text, for the standalone training script
 (``script.py``): the split, the reading of booleans and labels, and the rules of the fitted
 preprocessing. A script that did any of these its own way would drift from the run;
-tests/test_script_agrees.py checks that the two prepare a table alike."""
+tests/export/test_script_agrees.py checks that the two prepare a table alike."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ def _copied() -> tuple[dict[str, Any], list[Callable[..., Any]]]:
     from ..data import columns, fast_rows, fitting, preprocessor, split, targets, values
 
     constants = {
-        "_TO_PLAIN": columns._TO_PLAIN,
-        "_TRUE": columns._TRUE,
-        "_FALSE": columns._FALSE,
+        "TO_PLAIN": columns.TO_PLAIN,
+        "TRUE_WORDS": columns.TRUE_WORDS,
+        "FALSE_WORDS": columns.FALSE_WORDS,
         "FIT_CHUNK": fast_rows.FIT_CHUNK,
     }
     functions = [
@@ -32,13 +32,13 @@ def _copied() -> tuple[dict[str, Any], list[Callable[..., Any]]]:
         targets.target_scale,
         split.split_positions,
         split.shuffled_rows,
-        split._positions_by_class,
-        split._bincount,
-        fitting._numeric_fit,
-        fitting._median_in_place,
-        fitting._mean_std,
-        fitting._boolean_fill,
-        fitting._categories_and_fill,
+        split.positions_by_class,
+        split.class_counts,
+        fitting.numeric_fit,
+        fitting.median_in_place,
+        fitting.mean_std,
+        fitting.boolean_fill,
+        fitting.categories_and_fill,
         preprocessor.boolean_inputs,
         preprocessor.category_name,
         preprocessor.category_positions,

@@ -125,7 +125,7 @@ def inputs(frame, train):
     for f in features:
         if f["kind"] == "boolean":
             series = frame[f["name"]]
-            parts.append(boolean_inputs(series, _boolean_fill(as_bool(series.iloc[train])))[:, None])
+            parts.append(boolean_inputs(series, boolean_fill(as_bool(series.iloc[train])))[:, None])
     for f in features:
         if f["kind"] == "categorical":
             parts.append(one_hot(frame[f["name"]], train))
@@ -138,7 +138,7 @@ def numeric_inputs(frame, names, train):
     block = np.stack(
         [pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan) for name in names]
     )
-    fits = [_numeric_fit(values[train], name) for values, name in zip(block, names)]
+    fits = [numeric_fit(values[train], name) for values, name in zip(block, names)]
     fills, means, stds = (np.array([[fit[i]] for fit in fits], dtype=np.float32) for i in (0, 2, 3))
     standardise(block, fills, means, stds)
     return block.T
@@ -148,7 +148,7 @@ def one_hot(series, train):
     """A column per category seen in the training rows; missing values count as the most
     frequent category, and a category never seen in training is all zeros."""
     seen = series.iloc[train]
-    categories, fill = _categories_and_fill(seen.value_counts().items(), int(seen.isna().sum()))
+    categories, fill = categories_and_fill(seen.value_counts().items(), int(seen.isna().sum()))
     codes, uniques = pd.factorize(series)
     positions = category_positions(codes, uniques, categories, fill)
     return (positions[:, None] == np.arange(len(categories))).astype(np.float32)

@@ -37,7 +37,7 @@ class StoreError(DLPError):
         return {"path": str(self.path), "reason": self.reason}
 
 
-def _json(value: Any) -> str:
+def json_text(value: Any) -> str:
     return json.dumps(value, allow_nan=True)
 
 
@@ -63,6 +63,8 @@ class StoreConnection:
         db.row_factory = sqlite3.Row
         try:
             db.execute("PRAGMA foreign_keys=ON")
+            if not self.read_only:  # WAL: a crashed process loses no commit; only power loss could
+                db.execute("PRAGMA synchronous=NORMAL")
             with db:
                 yield db
         except sqlite3.DatabaseError as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .connection import StoreConnection, _json
+from .connection import StoreConnection, json_text
 
 
 class EpochsTable(StoreConnection):
@@ -16,7 +16,8 @@ class EpochsTable(StoreConnection):
     def add_epoch(self, run_id: str, epoch: int, metrics: dict[str, Any]) -> None:
         with self._connect() as db:
             db.execute(
-                "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?,?,?)", (run_id, epoch, _json(metrics))
+                "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?,?,?)",
+                (run_id, epoch, json_text(metrics)),
             )
             db.execute("UPDATE runs SET epochs_done=? WHERE id=?", (epoch, run_id))
 
@@ -30,7 +31,7 @@ class EpochsTable(StoreConnection):
                 metrics = {k: v for k, v in row.items() if k != "epoch"}
                 db.execute(
                     "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?,?,?)",
-                    (run_id, row["epoch"], _json(metrics)),
+                    (run_id, row["epoch"], json_text(metrics)),
                 )
             db.execute("UPDATE runs SET epochs_done=? WHERE id=?", (last, run_id))
 

@@ -9,7 +9,7 @@ import sqlite3
 import time
 from typing import Any
 
-from .connection import StoreConnection, _json
+from .connection import StoreConnection, json_text
 
 
 class ProgressTable(StoreConnection):
@@ -23,7 +23,7 @@ class ProgressTable(StoreConnection):
                 "INSERT INTO progress (item, lesson, kind, passed, attempts, detail, updated) VALUES (?,?,?,?,1,?,?) "
                 "ON CONFLICT(item) DO UPDATE SET passed=MAX(passed, excluded.passed), attempts=attempts+1, "
                 "lesson=excluded.lesson, kind=excluded.kind, detail=excluded.detail, updated=excluded.updated",
-                (item, lesson, kind, int(bool(passed)), _json(detail), time.time()),
+                (item, lesson, kind, int(bool(passed)), json_text(detail), time.time()),
             )
             row = db.execute("SELECT * FROM progress WHERE item=?", (item,)).fetchone()
         return self._progress_row(row)

@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 from . import ownership
-from .connection import StoreConnection, StoreError, _json
+from .connection import StoreConnection, StoreError, json_text
 from .folders import RunFolders
 
 STATUSES = ("running", "finished", "stopped", "diverged", "failed", "interrupted")
@@ -94,7 +94,7 @@ class RunsTable(StoreConnection, RunFolders):
                     "running",
                     source,
                     task,
-                    _json(spec),
+                    json_text(spec),
                     device,
                     socket.gethostname(),
                     os.getpid(),
@@ -163,7 +163,7 @@ class RunsTable(StoreConnection, RunFolders):
         with self._connect() as db:
             db.execute(
                 "UPDATE runs SET status=?, finished=?, metrics=?, error=? WHERE id=?",
-                (status, time.time(), _json(metrics or {}), error, run_id),
+                (status, time.time(), json_text(metrics or {}), error, run_id),
             )
 
     def rename(self, run_id: str, name: str) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..home import dlp_home, ensure_folder
 from .artefacts import ArtefactsTable
-from .connection import LOCK_TIMEOUT, StoreError, _json
+from .connection import LOCK_TIMEOUT, StoreError, json_text
 from .epochs import EpochsTable
 from .lesson_progress import ProgressTable
 from .runs import STATUSES, RunsTable
@@ -122,7 +122,7 @@ class RunStore(RunsTable, EpochsTable, ArtefactsTable, ProgressTable):
 
     def put(self, key: str, value: Any) -> None:
         with self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?,?)", (key, _json(value)))
+            db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?,?)", (key, json_text(value)))
 
 
 def open_store(path: Path | None = None) -> RunStore:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
-from .params import _describe
-from .parsing import _check_keys, _key_text, _require_object
+from .params import describe_value
+from .parsing import check_keys, key_text, require_object
 from .training import TASKS
 from .transforms import parse_transforms
 
@@ -28,14 +28,14 @@ class DataSpec:
 
     @classmethod
     def from_dict(cls, raw: Any) -> DataSpec:
-        raw = _require_object(raw, "data", "data")
-        _check_keys(raw, ("source", "target", "features", "task", "transforms", "max_categories"), "data", "data")
+        raw = require_object(raw, "data", "data")
+        check_keys(raw, ("source", "target", "features", "task", "transforms", "max_categories"), "data", "data")
         out = cls()
         for key in ("source", "target"):
             value = raw.get(key)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise SpecError(
-                    f"data.{key} must be a non-empty text or null, not {_describe(value)}",
+                    f"data.{key} must be a non-empty text or null, not {describe_value(value)}",
                     path=f"data.{key}",
                     param=key,
                 )
@@ -49,11 +49,11 @@ class DataSpec:
             if len(set(features)) != len(features):
                 dup = next(f for f in features if features.count(f) > 1)
                 raise SpecError(
-                    f'data.features names column "{_key_text(dup)}" twice', path="data.features", param="features"
+                    f'data.features names column "{key_text(dup)}" twice', path="data.features", param="features"
                 )
             if out.target is not None and out.target in features:
                 raise SpecError(
-                    f'column "{_key_text(out.target)}" is the target, so it cannot also be a feature',
+                    f'column "{key_text(out.target)}" is the target, so it cannot also be a feature',
                     path="data.features",
                     param="features",
                 )
@@ -61,21 +61,21 @@ class DataSpec:
         task = raw.get("task")
         if task is not None and (not isinstance(task, str) or task not in TASKS):
             raise SpecError(
-                f'data.task must be "classification", "regression" or null, not {_describe(task)}',
+                f'data.task must be "classification", "regression" or null, not {describe_value(task)}',
                 path="data.task",
                 param="task",
             )
         out.task = task
         transforms = raw.get("transforms")
         if transforms is not None:
-            transforms = _require_object(transforms, "data.transforms", "data.transforms")
-            _check_keys(transforms, ("train", "test"), "data.transforms", "data.transforms")
+            transforms = require_object(transforms, "data.transforms", "data.transforms")
+            check_keys(transforms, ("train", "test"), "data.transforms", "data.transforms")
             out.transforms = {split: parse_transforms(transforms.get(split, []), split) for split in ("train", "test")}
         cap = raw.get("max_categories", DEFAULT_MAX_CATEGORIES)
         if not isinstance(cap, int) or isinstance(cap, bool) or not MIN_CATEGORIES <= cap <= MAX_CATEGORIES:
             raise SpecError(
                 f"data.max_categories must be a whole number from {MIN_CATEGORIES} to {MAX_CATEGORIES:,}, "
-                f"not {_describe(cap)}",
+                f"not {describe_value(cap)}",
                 path="data.max_categories",
                 param="max_categories",
             )

@@ -8,8 +8,8 @@ from typing import Any
 from .data_section import DataSpec
 from .errors import SpecError
 from .model import ModelSpec
-from .params import _describe
-from .parsing import _check_keys, _require_object
+from .params import describe_value
+from .parsing import check_keys, require_object
 from .training import TrainingSpec
 
 SPEC_VERSION = 1
@@ -24,12 +24,12 @@ class Spec:
 
     @classmethod
     def from_dict(cls, raw: Any) -> Spec:
-        raw = _require_object(raw, "", "a spec")
-        _check_keys(raw, ("version", "model", "data", "training"), "", "the spec")
+        raw = require_object(raw, "", "a spec")
+        check_keys(raw, ("version", "model", "data", "training"), "", "the spec")
         version = raw.get("version", SPEC_VERSION)
         if version != SPEC_VERSION or isinstance(version, bool):
             raise SpecError(
-                f"version must be {SPEC_VERSION}, not {_describe(version)}", path="version", param="version"
+                f"version must be {SPEC_VERSION}, not {describe_value(version)}", path="version", param="version"
             )
         if "model" not in raw:
             raise SpecError("the spec needs a model section", path="model")

@@ -9,8 +9,8 @@ from typing import Any
 
 from . import catalogue
 from .errors import SpecError
-from .params import ParamError, _describe
-from .parsing import _check_keys, _key_text, _require_object, _unknown_key, suggest
+from .params import ParamError, describe_value
+from .parsing import check_keys, key_text, require_object, suggest, unknown_key
 
 MAX_LAYERS = 1000
 MAX_DIM = 1_000_000
@@ -56,27 +56,27 @@ def parse_layer(raw: Any, index: int) -> LayerSpec:
     path = f"model.layers[{index}]"
     pos = f"Layer at position {index + 1}"
     if not isinstance(raw, dict):
-        raise SpecError(f"{pos} must be an object with a type, not {_describe(raw)}", layer=index, path=path)
+        raise SpecError(f"{pos} must be an object with a type, not {describe_value(raw)}", layer=index, path=path)
     for key in raw:
         if key not in ("type", "params"):
-            raise SpecError(_unknown_key(key, ("type", "params"), pos), layer=index, path=f"{path}.{_key_text(key)}")
+            raise SpecError(unknown_key(key, ("type", "params"), pos), layer=index, path=f"{path}.{key_text(key)}")
     kind = raw.get("type")
     if not isinstance(kind, str):
         raise SpecError(
-            f'{pos} needs a layer type (a name such as "Linear"), not {_describe(kind)}',
+            f'{pos} needs a layer type (a name such as "Linear"), not {describe_value(kind)}',
             layer=index,
             path=f"{path}.type",
         )
     entry = catalogue.get(kind)
     if entry is None:
         hint = suggest(kind, list(catalogue.CATALOGUE))
-        raise SpecError(f'{pos} has an unknown layer type "{_key_text(kind)}".{hint}', layer=index, path=f"{path}.type")
+        raise SpecError(f'{pos} has an unknown layer type "{key_text(kind)}".{hint}', layer=index, path=f"{path}.type")
     params = raw.get("params", {})
     if params is None:
         params = {}
     if not isinstance(params, dict):
         raise SpecError(
-            f"{kind} at position {index + 1}: params must be an object, not {_describe(params)}",
+            f"{kind} at position {index + 1}: params must be an object, not {describe_value(params)}",
             layer=index,
             path=f"{path}.params",
         )
@@ -86,10 +86,10 @@ def parse_layer(raw: Any, index: int) -> LayerSpec:
         if param is None:
             names = [p.name for p in entry.params]
             raise SpecError(
-                _unknown_key(name, names, f"{kind} at position {index + 1}"),
+                unknown_key(name, names, f"{kind} at position {index + 1}"),
                 layer=index,
-                param=_key_text(name),
-                path=f"{path}.params.{_key_text(name)}",
+                param=key_text(name),
+                path=f"{path}.params.{key_text(name)}",
             )
         try:
             checked[name] = param.check(value)
@@ -105,14 +105,14 @@ def parse_input_shape(raw: Any) -> tuple[int, ...]:
     if not isinstance(raw, (list, tuple)) or not 1 <= len(raw) <= 3:
         raise SpecError(
             "input_shape must list 1 to 3 sizes: [features] for tables, [channels, height, width] "
-            f"for images; got {_describe(raw)}" + (f" of {len(raw)}" if isinstance(raw, (list, tuple)) else ""),
+            f"for images; got {describe_value(raw)}" + (f" of {len(raw)}" if isinstance(raw, (list, tuple)) else ""),
             path=path,
             param="input_shape",
         )
     for i, d in enumerate(raw):
         if not isinstance(d, int) or isinstance(d, bool) or not 1 <= d <= MAX_DIM:
             raise SpecError(
-                f"input_shape[{i}] must be a whole number between 1 and {MAX_DIM:,}, not {_describe(d)}",
+                f"input_shape[{i}] must be a whole number between 1 and {MAX_DIM:,}, not {describe_value(d)}",
                 path=f"{path}[{i}]",
                 param="input_shape",
             )
@@ -132,8 +132,8 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, raw: Any) -> ModelSpec:
-        raw = _require_object(raw, "model", "model")
-        _check_keys(raw, ("input_shape", "layers"), "model", "model")
+        raw = require_object(raw, "model", "model")
+        check_keys(raw, ("input_shape", "layers"), "model", "model")
         if "input_shape" not in raw:
             raise SpecError(
                 "model needs an input_shape, e.g. [4] for 4 features or [1, 28, 28] for grey 28×28 images",
@@ -143,7 +143,7 @@ class ModelSpec:
         shape = parse_input_shape(raw["input_shape"])
         layers_raw = raw.get("layers", [])
         if not isinstance(layers_raw, list):
-            raise SpecError(f"model.layers must be a list, not {_describe(layers_raw)}", path="model.layers")
+            raise SpecError(f"model.layers must be a list, not {describe_value(layers_raw)}", path="model.layers")
         if len(layers_raw) > MAX_LAYERS:
             raise SpecError(
                 f"model has {len(layers_raw):,} layers; at most {MAX_LAYERS:,} are allowed", path="model.layers"

@@ -92,7 +92,7 @@ def _num(x: float) -> str:
     return f"{x:,}" if isinstance(x, int) else f"{x:g}"
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
     if isinstance(value, str):
         text = value if len(value) <= 40 else value[:37] + "..."
         return f'the text "{text}"'
@@ -114,9 +114,9 @@ def _describe(value: Any) -> str:
 
 def _int_in_range(p: Param, value: Any, what: str = "") -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ParamError(f"{what or p.name} must be {KIND_WORDS['int']}, not {_describe(value)}")
+        raise ParamError(f"{what or p.name} must be {KIND_WORDS['int']}, not {describe_value(value)}")
     if (p.min is not None and value < p.min) or (p.max is not None and value > p.max):
-        raise ParamError(f"{what or p.name} must be {_range_text(p)}, not {_describe(value)}")
+        raise ParamError(f"{what or p.name} must be {_range_text(p)}, not {describe_value(value)}")
     return value
 
 
@@ -126,28 +126,28 @@ def _check_int(p: Param, value: Any) -> int:
 
 def _check_float(p: Param, value: Any) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise ParamError(f"{p.name} must be {KIND_WORDS['float']}, not {_describe(value)}")
+        raise ParamError(f"{p.name} must be {KIND_WORDS['float']}, not {describe_value(value)}")
     try:
         as_float = float(value)
     except OverflowError:
-        raise ParamError(f"{p.name} must be {_range_text(p)}, not {_describe(value)}") from None
+        raise ParamError(f"{p.name} must be {_range_text(p)}, not {describe_value(value)}") from None
     if not math.isfinite(as_float):
-        raise ParamError(f"{p.name} must be a finite number, not {_describe(value)}")
+        raise ParamError(f"{p.name} must be a finite number, not {describe_value(value)}")
     if (p.min is not None and as_float < p.min) or (p.max is not None and as_float > p.max):
-        raise ParamError(f"{p.name} must be {_range_text(p)}, not {_describe(value)}")
+        raise ParamError(f"{p.name} must be {_range_text(p)}, not {describe_value(value)}")
     return value
 
 
 def _check_bool(p: Param, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ParamError(f"{p.name} must be {KIND_WORDS['bool']}, not {_describe(value)}")
+        raise ParamError(f"{p.name} must be {KIND_WORDS['bool']}, not {describe_value(value)}")
     return value
 
 
 def _check_choice(p: Param, value: Any) -> str:
     if not isinstance(value, str) or value not in p.choices:
         options = ", ".join(f'"{c}"' for c in p.choices)
-        raise ParamError(f"{p.name} must be one of {options}, not {_describe(value)}")
+        raise ParamError(f"{p.name} must be one of {options}, not {describe_value(value)}")
     return value
 
 
@@ -158,14 +158,14 @@ def _check_size2(p: Param, value: Any) -> int | list[int]:
         return [_int_in_range(p, v, f"each value of {p.name}") for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
         return _int_in_range(p, value)
-    raise ParamError(f"{p.name} must be {KIND_WORDS[p.kind]}, not {_describe(value)}")
+    raise ParamError(f"{p.name} must be {KIND_WORDS[p.kind]}, not {describe_value(value)}")
 
 
 def _check_padding(p: Param, value: Any) -> int | list[int] | str:
     if isinstance(value, str):
         if value in ("same", "valid"):
             return value
-        raise ParamError(f"{p.name} must be {KIND_WORDS['padding']}, not {_describe(value)}")
+        raise ParamError(f"{p.name} must be {KIND_WORDS['padding']}, not {describe_value(value)}")
     return _check_size2(p, value)
 
 
@@ -176,12 +176,12 @@ def _check_shape(p: Param, value: Any) -> int | list[int]:
         return [_int_in_range(p, v, f"each value of {p.name}") for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
         return _int_in_range(p, value)
-    raise ParamError(f"{p.name} must be {KIND_WORDS['shape']}, not {_describe(value)}")
+    raise ParamError(f"{p.name} must be {KIND_WORDS['shape']}, not {describe_value(value)}")
 
 
 def _check_floats(p: Param, value: Any) -> list[float]:
     if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= 4:
-        raise ParamError(f"{p.name} must be a list of 1 to 4 numbers, not {_describe(value)}")
+        raise ParamError(f"{p.name} must be a list of 1 to 4 numbers, not {describe_value(value)}")
     item = Param(f"each value of {p.name}", "float", None, "", p.min, p.max)
     return [_check_float(item, v) for v in value]
 

@@ -7,10 +7,10 @@ import difflib
 from typing import Any
 
 from .errors import SpecError
-from .params import _describe
+from .params import describe_value
 
 
-def _key_text(key: Any) -> str:
+def key_text(key: Any) -> str:
     text = key if isinstance(key, str) else repr(key)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -27,19 +27,19 @@ def suggest(word: Any, known: list[str] | tuple[str, ...]) -> str:
     return f' Did you mean "{match}"?' if match else ""
 
 
-def _unknown_key(key: Any, known: list[str] | tuple[str, ...], where: str) -> str:
+def unknown_key(key: Any, known: list[str] | tuple[str, ...], where: str) -> str:
     hint = suggest(key, known)
     allowed = ", ".join(known) if known else "none"
-    return f'{where} has an unknown key "{_key_text(key)}" (allowed: {allowed}).{hint}'
+    return f'{where} has an unknown key "{key_text(key)}" (allowed: {allowed}).{hint}'
 
 
-def _require_object(value: Any, path: str, what: str) -> dict:
+def require_object(value: Any, path: str, what: str) -> dict:
     if not isinstance(value, dict):
-        raise SpecError(f"{what} must be an object, not {_describe(value)}", path=path)
+        raise SpecError(f"{what} must be an object, not {describe_value(value)}", path=path)
     return value
 
 
-def _check_keys(raw: dict, allowed: tuple[str, ...], path: str, what: str) -> None:
+def check_keys(raw: dict, allowed: tuple[str, ...], path: str, what: str) -> None:
     for key in raw:
         if key not in allowed:
-            raise SpecError(_unknown_key(key, allowed, what), path=f"{path}.{_key_text(key)}", param=_key_text(key))
+            raise SpecError(unknown_key(key, allowed, what), path=f"{path}.{key_text(key)}", param=key_text(key))

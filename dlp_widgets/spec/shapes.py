@@ -14,7 +14,7 @@ from typing import Any
 from . import catalogue
 from .errors import SpecError
 from .model import MAX_LAYERS, LayerSpec, ModelSpec, missing_param_error, parse_input_shape, parse_layer
-from .params import _describe, pair
+from .params import describe_value, pair
 from .rules import MAX_VALUES_PER_EXAMPLE, ShapeError, Where, fmt_shape
 
 
@@ -89,7 +89,7 @@ class ShapeReport:
 
 def _parse_lenient(raw: Any) -> tuple[tuple[int, ...] | None, list[Any], SpecError | None]:
     if not isinstance(raw, dict):
-        return None, [], SpecError(f"model must be an object, not {_describe(raw)}", path="model")
+        return None, [], SpecError(f"model must be an object, not {describe_value(raw)}", path="model")
     for key in raw:
         if key not in ("input_shape", "layers"):
             name = key if isinstance(key, str) else repr(key)
@@ -100,7 +100,7 @@ def _parse_lenient(raw: Any) -> tuple[tuple[int, ...] | None, list[Any], SpecErr
             )
     layers = raw.get("layers", [])
     if not isinstance(layers, list):
-        return None, [], SpecError(f"model.layers must be a list, not {_describe(layers)}", path="model.layers")
+        return None, [], SpecError(f"model.layers must be a list, not {describe_value(layers)}", path="model.layers")
     if len(layers) > MAX_LAYERS:
         return (
             None,

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
 from .errors import SpecError
-from .params import _describe
-from .parsing import _check_keys, _require_object
+from .params import describe_value
+from .parsing import check_keys, require_object
 
 TASKS = ("classification", "regression")
 LOSSES = {
@@ -50,7 +50,7 @@ class TrainingField:
         where = f"training.{self.name}"
 
         def refuse(expected: str) -> SpecError:
-            return SpecError(f"{where} must be {expected}, not {_describe(value)}", path=where, param=self.name)
+            return SpecError(f"{where} must be {expected}, not {describe_value(value)}", path=where, param=self.name)
 
         if self.kind == "loss":
             if value is not None and (not isinstance(value, str) or value not in LOSSES):
@@ -194,8 +194,8 @@ FIELDS: dict[str, TrainingField] = {f.name: f for f in TRAINING_FIELDS}
 
 
 def _from_dict(cls: type, raw: Any) -> Any:
-    raw = _require_object(raw, "training", "training")
-    _check_keys(raw, tuple(FIELDS), "training", "training")
+    raw = require_object(raw, "training", "training")
+    check_keys(raw, tuple(FIELDS), "training", "training")
     return cls(**{name: FIELDS[name].check(value) for name, value in raw.items()})
 
 

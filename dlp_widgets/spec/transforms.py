@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
-from .params import Param, ParamError, _describe, pair
+from .params import Param, ParamError, describe_value, pair
 
 Shape = tuple[int, int, int]
 
@@ -184,14 +184,14 @@ def parse_transforms(raw: Any, split: str) -> list[dict[str, Any]]:
     """Validate one transform list (``split`` is "train" or "test"); return it normalised."""
     path = f"data.transforms.{split}"
     if not isinstance(raw, list):
-        raise SpecError(f"{path} must be a list, not {_describe(raw)}", path=path)
+        raise SpecError(f"{path} must be a list, not {describe_value(raw)}", path=path)
     if len(raw) > 50:
         raise SpecError(f"{path} lists {len(raw)} transforms; at most 50", path=path)
     out = []
     for i, item in enumerate(raw):
         where = f"transform at position {i + 1} of the {split} list"
         if not isinstance(item, dict) or not isinstance(item.get("type"), str):
-            raise SpecError(f"{where} must be an object with a type, not {_describe(item)}", path=f"{path}[{i}]")
+            raise SpecError(f"{where} must be an object with a type, not {describe_value(item)}", path=f"{path}[{i}]")
         extra = set(item) - {"type", "params"}
         if extra:
             raise SpecError(f'{where} has an unknown key "{sorted(map(str, extra))[0]}"', path=f"{path}[{i}]")

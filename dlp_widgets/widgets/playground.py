@@ -291,7 +291,11 @@ class Playground(W.VBox):
             with warnings.catch_warnings():  # the dashboard shows them, where the run is
                 warnings.simplefilter("ignore", runner.DLPWarning)
                 run = runner.start(
-                    spec, self.data.passed_data, subscribe=board.on_event, data_name=self.data.upload_name or None
+                    spec,
+                    self.data.passed_data,
+                    subscribe=board.on_event,
+                    data_name=self.data.upload_name or None,
+                    displayed=True,
                 )
         except (SpecError, DataError) as exc:
             board.message.value = error_html(exc.message)

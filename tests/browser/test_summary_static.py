@@ -5,7 +5,7 @@ import pytest
 from conftest import screenshot
 from dlp_widgets.spec import infer
 from dlp_widgets.widgets import ModelSummary
-from test_shapes_oracle import LENET5, ORIGINAL_IMAGE_BROKEN
+from spec_examples import LENET5, ORIGINAL_IMAGE_BROKEN
 
 pytestmark = pytest.mark.browser
 

@@ -6,16 +6,10 @@ import sys
 
 import pytest
 
+from dlp_cli import dlp, dlp_at, stored_runs
 from dlp_widgets.spec import infer
-from test_shapes_oracle import LENET5, ORIGINAL_IMAGE_BROKEN
-from test_spec_validation import EXAMPLE
+from spec_examples import EXAMPLE, LENET5, ORIGINAL_IMAGE_BROKEN
 from torch_oracle import run_layers
-
-DLP = [sys.executable, "-m", "dlp_widgets.cli"]
-
-
-def dlp(*args, stdin=None):
-    return subprocess.run([*DLP, *args], capture_output=True, text=True, input=stdin, timeout=120)
 
 
 def test_shapes_of_a_model_only_spec(tmp_path):
@@ -131,7 +125,7 @@ def test_installed_entry_point_works():
 
 def test_train_json_runs_show_and_export(tmp_path):
     spec = tmp_path / "iris.json"
-    spec.write_text((__import__("pathlib").Path(__file__).parents[1] / "examples" / "iris.json").read_text())
+    spec.write_text((__import__("pathlib").Path(__file__).parents[2] / "examples" / "iris.json").read_text())
     out = dlp("train", str(spec), "--epochs", "5", "--json", "--name", "cli run")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
@@ -156,7 +150,7 @@ def test_train_json_runs_show_and_export(tmp_path):
 
 def test_train_prints_progress_and_a_table(tmp_path):
     spec = tmp_path / "iris.json"
-    spec.write_text((__import__("pathlib").Path(__file__).parents[1] / "examples" / "iris.json").read_text())
+    spec.write_text((__import__("pathlib").Path(__file__).parents[2] / "examples" / "iris.json").read_text())
     out = dlp("train", str(spec), "--epochs", "3")
     assert out.returncode == 0
     assert "epoch 3/3" in out.stderr and "training on cpu" in out.stderr
@@ -184,32 +178,8 @@ def test_train_and_export_bad_input_exit_2(tmp_path):
     assert "Traceback" not in out.stderr
 
 
-# ---------------------------------------------------------------- bad options, paths and stores
-
-IRIS_SPEC = __import__("pathlib").Path(__file__).parents[1] / "examples" / "iris.json"
-
-
-def dlp_at(home, *args):
-    """``dlp`` with its own DLP_HOME, for tests that need a store of a special kind."""
-    import os
-
-    env = {**os.environ, "DLP_HOME": str(home)}
-    return subprocess.run([*DLP, *args], capture_output=True, text=True, timeout=120, env=env)
-
-
-def stored_runs(home, count):
-    """``count`` finished runs written straight into the store at ``home``: no training needed."""
-    from dlp_widgets.runstore import open_store
-
-    store = open_store(home / "runs.sqlite")
-    ids = []
-    for i in range(count):
-        run_id = store.create_run(
-            name=f"stored {i}", spec=json.loads(IRIS_SPEC.read_text()), source="builtin:iris", task=None, device="cpu"
-        )
-        store.finish_run(run_id, "finished", {"test_accuracy": 0.5})
-        ids.append(run_id)
-    return store, ids
+# ---------------------------------------------------------------- bad options and paths
+# (a store the command cannot use, and run ids it cannot tell apart: tests/store/)
 
 
 @pytest.mark.parametrize(
@@ -239,93 +209,3 @@ def test_export_refuses_an_out_path_it_cannot_write_before_exporting(tmp_path):
         assert words in json.loads(out.stdout)["error"]["message"]
         assert "Traceback" not in out.stderr
     assert (tmp_path / "a_file").read_text() == "keep me"
-
-
-def test_a_store_file_that_is_not_a_database_is_named_and_left_alone(tmp_path):
-    garbage = bytes(range(256)) * 16
-    store_file = tmp_path / "runs.sqlite"
-    store_file.write_bytes(garbage)
-    for args in (["runs"], ["runs", "--json"], ["show", "2026"], ["train", str(IRIS_SPEC), "--json"]):
-        out = dlp_at(tmp_path, *args)
-        assert out.returncode == 2, (args, out)
-        error = json.loads(out.stdout)["error"]
-        assert error["path"] == str(store_file)
-        assert f"{store_file} is not a run store" in error["message"] and "Nothing was changed" in error["message"]
-        assert "Traceback" not in out.stderr
-    assert store_file.read_bytes() == garbage
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.sqlite"]  # no WAL file, no runs folder
-
-
-def test_a_run_with_an_unreadable_spec_is_listed_with_a_note(tmp_path):
-    import sqlite3
-
-    import dlp_widgets
-
-    store, (broken, fine) = stored_runs(tmp_path, 2)
-    with sqlite3.connect(store.path) as db:
-        db.execute("UPDATE runs SET spec='{\"model\": ' WHERE id=?", (broken,))
-    listed = {r["id"]: r for r in store.list_runs()}
-    assert listed[broken]["spec"] == {} and "spec of this run cannot be read" in listed[broken]["note"]
-    assert "note" not in listed[fine] and listed[fine]["spec"]["model"]
-    assert set(dlp_widgets.runs(store=store)["id"]) == {broken, fine}
-
-    out = dlp_at(tmp_path, "runs", "--json")
-    assert out.returncode == 0, out
-    rows = {r["id"]: r for r in json.loads(out.stdout)}
-    assert rows[broken]["name"] == "stored 0" and rows[broken]["status"] == "finished"
-    assert "cannot be read" in rows[broken]["note"] and rows[fine]["note"] is None
-    table = dlp_at(tmp_path, "runs")
-    assert table.returncode == 0 and "cannot be read" in table.stdout and fine in table.stdout
-    shown = dlp_at(tmp_path, "show", broken)
-    assert shown.returncode == 0 and "cannot be read" in json.loads(shown.stdout)["note"]
-    out = dlp_at(tmp_path, "export", broken, "--format", "code")
-    assert out.returncode == 2 and f"run {broken} cannot be loaded" in json.loads(out.stdout)["error"]["message"]
-    with sqlite3.connect(store.path) as db:  # listing it changed nothing in the store
-        assert db.execute("SELECT spec FROM runs WHERE id=?", (broken,)).fetchone()[0] == '{"model": '
-
-
-def test_a_file_where_a_folder_belongs_is_named_and_no_run_is_left_behind(tmp_path):
-    home_file = tmp_path / "home"
-    home_file.write_text("not a folder")
-    for args in (["runs"], ["train", str(IRIS_SPEC), "--epochs", "1", "--json"]):
-        out = dlp_at(home_file, *args)
-        assert out.returncode == 2, out
-        error = json.loads(out.stdout)["error"]
-        assert error["path"] == str(home_file) and f"DLP_HOME {home_file} is a file" in error["message"]
-        assert "Traceback" not in out.stderr
-    assert home_file.read_text() == "not a folder"
-
-    home = tmp_path / "store"
-    home.mkdir()
-    (home / "runs").write_text("not a folder either")
-    out = dlp_at(home, "train", str(IRIS_SPEC), "--epochs", "1", "--json")
-    assert out.returncode == 2, out
-    error = json.loads(out.stdout)["error"]
-    assert error["path"] == str(home / "runs") and "is a file, not a folder" in error["message"]
-    from dlp_widgets.runstore import open_store
-
-    assert open_store(home / "runs.sqlite").list_runs() == []  # the check came before the row
-    assert (home / "runs").read_text() == "not a folder either"
-
-
-def test_run_ids_of_the_wrong_type_or_shared_by_several_runs_get_clear_errors(tmp_path):
-    import os
-
-    import dlp_widgets
-
-    store, ids = stored_runs(tmp_path, 3)
-    for wrong in (None, 123):
-        with pytest.raises(TypeError, match=f"a run id is text.*not {type(wrong).__name__}"):
-            store.get_run(wrong)
-        with pytest.raises(TypeError, match="a run id is text"):
-            dlp_widgets.load_run(wrong, store=store)
-    shared = os.path.commonprefix(ids)
-    assert shared and shared not in ids
-    with pytest.raises(KeyError, match=f"run id '{shared}' matches 3 runs") as caught:
-        dlp_widgets.load_run(shared, store=store)
-    assert all(run_id in str(caught.value) for run_id in ids)
-    out = dlp_at(tmp_path, "show", shared)
-    assert out.returncode == 2 and "matches 3 runs" in json.loads(out.stdout)["error"]["message"]
-    assert store.get_run(ids[1][:-1])["id"] == ids[1]  # a prefix that one run has still finds it
-    with pytest.raises(KeyError, match="no run"):
-        dlp_widgets.load_run(shared[:4] + "%", store=store)  # LIKE wildcards still match only themselves

@@ -11,7 +11,7 @@ import dlp_widgets as dlp
 from dlp_widgets.spec.defaults import default_model
 from dlp_widgets.widgets import LayerBuilder
 from dlp_widgets.widgets.dashboard import TrainingDashboard
-from test_spec_validation import json_values
+from specgen import json_values
 
 warnings.filterwarnings("ignore", category=UserWarning, module="dlp_widgets")
 

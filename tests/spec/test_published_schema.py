@@ -5,8 +5,8 @@ from hypothesis import given, settings
 
 from dlp_widgets.spec import infer
 from dlp_widgets.spec.schema import SCHEMA_PATH, json_schema, schema_text
+from spec_examples import EXAMPLE
 from specgen import model_specs
-from test_spec_validation import EXAMPLE
 
 
 def test_published_schema_is_up_to_date():

@@ -17,7 +17,7 @@ from dlp_widgets.runstore import open_store
 from dlp_widgets.widgets.quiz import Exercise, MultipleChoice, ProgressView, question
 from dlp_widgets.widgets.quiz import NumericQuestion as NumericWidget
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ all_proxy, no_proxy, and their upper-case forms).
 The proxy is a small forwarding one the test runs on 127.0.0.1: an absolute-form GET is passed
 on to the origin server, a CONNECT becomes a plain TCP relay. It records what it was asked, so
 the tests can see which hops went through it. https runs in a child process that trusts the
-test's self-signed certificate (SSL_CERT_FILE), as in test_data_network_faults.py."""
+test's self-signed certificate (SSL_CERT_FILE), as in test_data_network_faults.py (both use
+fault_server.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ import time
 import urllib.parse
 
 import pytest
-from test_data_network_faults import (
+
+from dlp_widgets.data.fetch import AddressRule, download
+from dlp_widgets.data.http_get import proxy_for
+from fault_server import (
     ROWS,
     FaultServer,
     body,
@@ -28,9 +32,6 @@ from test_data_network_faults import (
     timed,
     tls_files,  # noqa: F401  (a fixture)
 )
-
-from dlp_widgets.data.fetch import AddressRule, download
-from dlp_widgets.data.http_get import proxy_for
 
 OK_CONNECT = b"HTTP/1.1 200 Connection established\r\n\r\n"
 

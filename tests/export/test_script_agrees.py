@@ -186,8 +186,8 @@ def test_a_copied_function_that_needs_what_is_not_copied_fails_the_export(monkey
 
     def without_the_median():
         constants, functions = copied()
-        return constants, [fn for fn in functions if fn.__name__ != "_median_in_place"]
+        return constants, [fn for fn in functions if fn.__name__ != "median_in_place"]
 
     monkeypatch.setattr(source, "_copied", without_the_median)
-    with pytest.raises(RuntimeError, match=r"fitting\._numeric_fit, copied into the script, uses _median_in_place"):
+    with pytest.raises(RuntimeError, match=r"fitting\.numeric_fit, copied into the script, uses median_in_place"):
         source.data_layer_source()

@@ -205,6 +205,16 @@ def test_run_metrics_match_scikit_learn_on_its_own_predictions():
     assert run.metrics["confusion"] == skm.confusion_matrix(truth, pred, labels=run.classes).tolist()
 
 
+def test_r2_of_a_constant_test_split_is_finite_as_scikit_learn_has_it():
+    from sklearn.metrics import r2_score as oracle
+
+    from dlp_widgets.engine.metrics import regression_scores
+
+    y = torch.full((6,), 3.0)
+    for pred in (y.clone(), y + torch.tensor([0.5, 0, 0, 0, 0, 0])):
+        assert regression_scores(pred, y, 1.0)["r2"] == oracle(y.numpy(), pred.numpy())
+
+
 def dlp_widgets_data_prepare(run):
     from dlp_widgets.data import prepare
 
@@ -390,3 +400,29 @@ def test_a_batch_that_cannot_fit_in_memory_is_refused_not_run():
     assert per_example == (2 * 4000 * 4000 + 10) * 4  # input + Flatten's output + Linear's
     assert eval_rows(per_example, 8) == 8  # evaluation never takes more rows than fit
     assert eval_rows(activation_bytes(infer(iris_spec()["model"])), 16) == 65_536
+
+
+# ---------------------------------------------------------------- progress events
+
+
+def test_the_eta_counts_evaluation_and_checkpoints(monkeypatch):
+    from dlp_widgets.engine import runner
+
+    slow = 0.4
+    original = runner.Run._on_epoch
+
+    def slow_checkpoint(self, *args):
+        time.sleep(slow)
+        original(self, *args)
+
+    monkeypatch.setattr(runner.Run, "_on_epoch", slow_checkpoint)
+    etas: list[tuple[int, float]] = []
+    run = dlp.train(
+        {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 5}},
+        dashboard=False,
+        subscribe=lambda e: etas.append((e["epoch"], e["eta"])) if e["type"] == "progress" else None,
+    )
+    assert run.status == "finished"
+    second = [eta for epoch, eta in etas if epoch == 2]
+    # four epochs' checkpoints (2..5) and the final evaluation are still to come
+    assert second and second[0] >= 4 * slow, second

@@ -38,8 +38,8 @@ Every ``dlp.name`` mentioned inline must exist as well. This is the rule that ca
 old ``dlp.train({"model": builder.model, ...})``: it sat inline, nothing ran it, and it failed
 for every learner who typed it.
 
-Run on its own: ``.venv/bin/python -m pytest -q -p no:cacheprovider tests/test_snippets.py``.
-This file is also the README runner: ``python tests/test_snippets.py README.md`` (the test
+Run on its own: ``.venv/bin/python -m pytest -q -p no:cacheprovider tests/docs/test_snippets.py``.
+This file is also the README runner: ``python tests/docs/test_snippets.py README.md`` (the test
 starts it that way, in the temporary folder).
 """
 
@@ -63,7 +63,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "learn").glob("*.ipynb"))
 PYTHON_LANGS = {"python", "py", "python3", "ipython"}

@@ -1,6 +1,9 @@
-"""Real use, not just Iris: the Playground and the dashboard with the data people bring —
-messy uploaded tables, 2 to 100 classes, images — driven through the widgets' Python side
-as the browser drives them (browser tests in tests/browser/ do the same in Chromium)."""
+"""The Playground with the data people bring, not just Iris: 13 messy uploaded tables each
+reach a trained, learning run from the widget alone (target guessed, unusable columns left out
+with their reason); the data step's choices, Train's reason on every step, reopening a run
+trained on an upload or a DataFrame, and whatever the package hands out taken as a spec.
+Driven through the widgets' Python side as the browser drives them (tests/browser/ does the
+same in Chromium; the dashboard: test_dashboard_real_runs.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from messy_tables import corpus
 
 import dlp_widgets as dlp
 from dlp_widgets.spec.defaults import default_model
-from dlp_widgets.widgets.dashboard import TrainingDashboard
 
 warnings.filterwarnings("ignore", category=UserWarning, module="dlp_widgets")
 CORPUS = corpus()
@@ -45,77 +47,6 @@ def test_a_messy_upload_reaches_a_trained_run_from_the_widget_alone(table):
         assert run.metrics["test_accuracy"] > chance + 0.1, (run.metrics["test_accuracy"], chance)
     else:
         assert run.metrics["test_r2"] > 0.5
-
-
-# ---------------------------------------------------------------- the dashboard, whatever the class count
-
-
-def generated_table(n_classes: int, rows_per_class: int = 12, seed: int = 0) -> pd.DataFrame:
-    """Classes that a small network separates: each class is a cluster in 6 dimensions."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(0, 4, (n_classes, 6))
-    labels = np.repeat(np.arange(n_classes), rows_per_class)
-    x = centres[labels] + rng.normal(0, 0.5, (len(labels), 6))
-    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(6)])
-    frame["label"] = [f"class {k:03d}" for k in labels]
-    return frame
-
-
-@pytest.mark.parametrize("n_classes", [2, 3, 4, 10, 100])
-def test_the_dashboard_follows_a_run_to_its_end_for_any_class_count(n_classes):
-    frame = generated_table(n_classes, rows_per_class=max(12, 600 // n_classes))
-    board = TrainingDashboard()
-    spec = {"model": default_model([6], n_classes), "data": {"target": "label"}, "training": {"epochs": 6}}
-    run = dlp.train(spec, data=frame, dashboard=False, subscribe=board.on_event)
-    board.attach_header(run)
-    assert run.status == "finished" and not [w for w in run.warnings if "subscriber" in w], run.warnings
-    assert "data-status='finished'" in board.status.value
-    assert board.stop_button.disabled and not any(b.disabled for b in board.export_buttons.values())
-    heat = board.confusion_view.heatmap
-    assert np.asarray(heat.color).shape == (n_classes, n_classes)  # one row per class
-    assert np.asarray(heat.color).sum() == len(run.test_labels())  # counts, every test row
-    assert heat.display_format == (".0f" if n_classes <= 20 else None)  # numbers in readable cells
-    assert all(view.error is None for view in board.views)
-    assert board.loss_view.train.x.tolist() == list(range(1, 7))
-    if n_classes > 10:
-        assert "the 10 lowest are drawn" in board.roc_view.legend.value
-
-
-def test_a_second_run_with_other_classes_redraws_the_matrix():
-    board = TrainingDashboard()
-    for n in (3, 10, 4):
-        spec = {"model": default_model([6], n), "data": {"target": "label"}, "training": {"epochs": 1}}
-        dlp.train(spec, data=generated_table(n, rows_per_class=40), dashboard=False, subscribe=board.on_event)
-        assert np.asarray(board.confusion_view.heatmap.color).shape == (n, n)
-        assert board.confusion_view.error is None
-
-
-def test_a_failing_chart_shows_its_error_in_place_and_the_dashboard_ends(tmp_path):
-    board = TrainingDashboard()
-
-    def broken(*_):
-        raise RuntimeError("the heatmap broke")
-
-    board.confusion_view._update = broken
-    run = dlp.train(
-        {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 3}},
-        dashboard=False,
-        subscribe=board.on_event,
-    )
-    board.attach_header(run)
-    assert run.status == "finished" and not run.warnings
-    assert "the heatmap broke" in board.confusion_view.box.children[0].value  # where the chart was
-    assert "data-status='finished'" in board.status.value
-    assert board.loss_view.error is None and board.loss_view.train.x.tolist() == [1, 2, 3]
-    assert not board.export_buttons["pt"].disabled
-    board.export_folder.value = str(tmp_path)
-    assert board.export("pt")  # exports still work
-
-
-def test_an_event_the_dashboard_cannot_read_is_shown_not_raised():
-    board = TrainingDashboard()
-    board.on_event({"type": "epoch_end"})  # no metrics: must not escape into the training thread
-    assert "could not follow an event" in board.message.value
 
 
 # ---------------------------------------------------------------- the data step
@@ -217,7 +148,7 @@ def test_the_review_of_image_data_has_no_target_row():
     assert "Target" not in p.review.value and "Classes" in p.review.value and "None" not in p.review.value
 
 
-# ---------------------------------------------------------------- reopening, names
+# ---------------------------------------------------------------- reopening
 
 
 def test_reopening_a_run_trained_on_an_upload_brings_its_data_back():
@@ -255,74 +186,6 @@ def test_reopening_a_run_trained_on_a_dataframe_asks_for_it():
     assert back.data.kind == "DataFrame" and back.data.features.value == ("Fare",) and not back.train_button.disabled
 
 
-def test_runs_are_named_by_their_data_and_model_and_can_be_renamed():
-    spec = {"model": default_model([1, 8, 8], 10), "data": {"source": "builtin:digits"}, "training": {"epochs": 1}}
-    first = dlp.train(spec, dashboard=False)
-    second = dlp.train(spec, dashboard=False)
-    assert first.name == "digits · CNN 8 layers" and second.name == "digits · CNN 8 layers #2"
-    board = TrainingDashboard(second)
-    assert board.name.value == second.name  # the heading shows the name, not the id
-    board.name.value = "my digits CNN"
-    assert dlp.load_run(second.id).name == "my digits CNN"
-    board.name.value = "   "
-    assert "cannot be empty" in board.export_result.value and board.name.value == "my digits CNN"
-    from dlp_widgets.widgets.history import RunHistory
-
-    history = RunHistory()
-    history._on_message(history.table, {"action": "rename", "id": first.id, "name": "first try"}, [])
-    assert dlp.load_run(first.id).name == "first try"
-    assert any(r["name"] == "first try" for r in history.table.rows)
-    history._on_message(history.table, {"action": "rename", "id": first.id, "name": ["x"]}, [])
-    assert "must be text" in history.message.value and dlp.load_run(first.id).name == "first try"
-
-
-# ---------------------------------------------------------------- exports, the ETA
-
-
-def test_exports_land_in_the_chosen_folder_with_every_file_named(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # the notebook's folder
-    run = dlp.train(
-        {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 2}},
-        dashboard=False,
-    )
-    board = TrainingDashboard(run)
-    assert board.export_folder.value == str(tmp_path)
-    files = board.export("script")
-    assert [f.name for f in files] == ["iris-MLP-3-layers_train.py", "iris-MLP-3-layers_train_data.csv"]
-    assert all(f.parent == tmp_path and f.exists() for f in files)
-    assert all(str(f) in board.export_result.value for f in files)
-    (tmp_path / "iris-MLP-3-layers.pt").write_text("a file of the user's")
-    pt = board.export("pt")[0]
-    assert pt.name == "iris-MLP-3-layers-2.pt"  # the user's file is kept
-    assert (tmp_path / "iris-MLP-3-layers.pt").read_text() == "a file of the user's"
-    assert board.export("pt")[0] == pt  # the run's own export is replaced, not multiplied
-    board.export_folder.value = str(tmp_path / "exports")
-    assert board.export("code")[0].parent == tmp_path / "exports"
-
-
-def test_the_eta_counts_evaluation_and_checkpoints(monkeypatch):
-    from dlp_widgets.engine import runner
-
-    slow = 0.4
-    original = runner.Run._on_epoch
-
-    def slow_checkpoint(self, *args):
-        time.sleep(slow)
-        original(self, *args)
-
-    monkeypatch.setattr(runner.Run, "_on_epoch", slow_checkpoint)
-    etas: list[tuple[int, float]] = []
-    run = dlp.train(
-        {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 5}},
-        dashboard=False,
-        subscribe=lambda e: etas.append((e["epoch"], e["eta"])) if e["type"] == "progress" else None,
-    )
-    assert run.status == "finished"
-    second = [eta for epoch, eta in etas if epoch == 2]
-    # four epochs' checkpoints (2..5) and the final evaluation are still to come
-    assert second and second[0] >= 4 * slow, second
-
-
 # ---------------------------------------------------------------- every object the package hands out is a spec
 
 
@@ -340,42 +203,6 @@ def test_whatever_the_package_hands_out_is_accepted_where_a_model_or_spec_goes()
     assert dlp.ModelSummary(builder.spec).report["total_params"] == 13 * 3 + 3
     with pytest.raises(dlp.SpecError, match=r"LayerBuilder\.model is a method .* use the widget's \.spec"):
         dlp.train({"model": builder.model, "data": data})
-
-
-def test_the_dashboards_onnx_with_preprocessing_answers_raw_rows_with_class_names(tmp_path):
-    import onnxruntime as ort
-
-    from dlp_widgets.data import load_table
-    from dlp_widgets.export.onnx_pipeline import pipeline_inputs
-
-    run = dlp.train(
-        {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 15}},
-        dashboard=False,
-    )
-    board = TrainingDashboard(run, export_folder=tmp_path)
-    path = board.export("onnx_pipeline")[0]
-    assert path.name == "iris-MLP-3-layers_pipeline.onnx" and str(path) in board.export_result.value
-    raw = load_table("builtin:iris")[0].drop(columns="species").iloc[::7]  # raw measurements, unscaled
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    labels, probabilities = session.run(["label", "probabilities"], pipeline_inputs(raw, run.preprocessing))
-    assert list(labels) == list(run.predict(raw))  # the oracle: the run's own prediction
-    assert set(labels) <= {"setosa", "versicolor", "virginica"}
-    assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
-
-
-def test_the_loss_chart_switches_to_a_log_scale():
-    from bqplot import LinearScale, LogScale
-
-    run = dlp.train(
-        {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 2}},
-        dashboard=False,
-    )
-    view = TrainingDashboard(run).loss_view
-    view.log_scale.value = True
-    assert isinstance(view.y_axis.scale, LogScale) and view.train.scales["y"] is view.y_axis.scale
-    assert view.test.scales["y"] is view.y_axis.scale and view.error is None
-    view.log_scale.value = False
-    assert isinstance(view.y_axis.scale, LinearScale) and view.train.scales["y"] is view.y_axis.scale
 
 
 def test_training_on_every_column_warns_about_an_id():

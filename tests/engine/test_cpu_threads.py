@@ -12,7 +12,7 @@ from dlp_widgets.engine.threads import SMALL_WORK, cpu_threads, threads_for
 from dlp_widgets.runstore import open_store
 from dlp_widgets.spec import infer
 from dlp_widgets.spec.costs import multiply_adds
-from test_shapes_oracle import LENET5
+from spec_examples import LENET5
 
 MLP = {
     "input_shape": [20],
@@ -57,7 +57,10 @@ def test_cpu_threads_puts_the_setting_back_even_after_an_error():
     assert torch.get_num_threads() == before
 
 
-def test_a_small_run_trains_on_one_thread_and_restores_the_setting(tmp_path):
+@pytest.mark.parametrize("displayed", [True, False])
+def test_a_small_run_in_a_browser_trains_on_one_thread_and_restores_the_setting(tmp_path, displayed):
+    if torch.get_num_threads() < 2:
+        pytest.skip("one CPU thread here: there is no other setting to keep")
     before = torch.get_num_threads()
     seen = []
 
@@ -69,6 +72,25 @@ def test_a_small_run_trains_on_one_thread_and_restores_the_setting(tmp_path):
         {"model": {**MLP, "input_shape": [4]}, "data": {"source": "builtin:iris"}, "training": {"epochs": 2}},
         subscribe=record,
         store=open_store(tmp_path / "runs.sqlite"),
+        displayed=displayed,
     )
-    assert run.status == "finished" and seen and set(seen) == {1}
+    # drawn by a browser, it takes one thread the browser cannot stall; with nobody
+    # watching, torch keeps its own setting (faster on an idle machine)
+    assert run.status == "finished" and seen and set(seen) == ({1} if displayed else {before})
     assert torch.get_num_threads() == before
+
+
+def test_a_run_with_a_dashboard_says_it_is_displayed(monkeypatch):
+    import dlp_widgets.api as api
+    from dlp_widgets.engine import runner
+
+    got = {}
+
+    def fake_train(spec, data, **kwargs):
+        got.update(kwargs)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(runner, "train", fake_train)
+    with pytest.raises(RuntimeError, match="stop here"):
+        api.train({}, dashboard=True)
+    assert got["displayed"] is True

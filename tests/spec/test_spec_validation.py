@@ -11,33 +11,8 @@ from hypothesis import strategies as st
 
 from dlp_widgets.spec import CATALOGUE, ModelSpec, Spec, SpecError, infer, load_spec, parse_json
 from dlp_widgets.spec.catalogue import starting_layer, starting_params
-from specgen import model_specs
-
-EXAMPLE = {
-    "version": 1,
-    "model": {
-        "input_shape": [1, 28, 28],
-        "layers": [
-            {"type": "Conv2d", "params": {"out_channels": 6, "kernel_size": 5, "padding": 2}},
-            {"type": "ReLU"},
-            {"type": "MaxPool2d", "params": {"kernel_size": 2}},
-            {"type": "Flatten"},
-            {"type": "Linear", "params": {"out_features": 10}},
-        ],
-    },
-    "data": {"source": "builtin:digits", "target": None, "features": None, "task": "classification"},
-    "training": {
-        "loss": "CrossEntropyLoss",
-        "optimizer": "Adam",
-        "lr": 0.001,
-        "epochs": 10,
-        "batch_size": 64,
-        "test_size": 0.2,
-        "shuffle": True,
-        "seed": 0,
-        "device": "auto",
-    },
-}
+from spec_examples import EXAMPLE
+from specgen import json_values, model_specs
 
 
 def error_of(raw) -> SpecError:
@@ -213,27 +188,6 @@ def test_deeply_nested_json_text_is_a_spec_error():
 
 
 # ---------------------------------------------------------------- fuzz
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=20)
-    | st.sampled_from([10**400, -(10**400), 1e308, -0.0, "same", "3", "ReLU", "Linear"]),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(
-            st.text(max_size=12)
-            | st.sampled_from(
-                ["type", "params", "model", "layers", "input_shape", "out_features", "kernel_size", "padding"]
-            ),
-            children,
-            max_size=4,
-        )
-    ),
-    max_leaves=20,
-)
 
 
 def _paths(value, prefix=()):

@@ -3,126 +3,36 @@ redirects into private networks, downloads racing each other, gzip (and gzip bom
 
 Every server here runs on 127.0.0.1, started by the test. A server that should play a public
 one is named in ``AddressRule(public_for_tests=...)``: the explicit seam the download code
-offers, instead of a patch of socket."""
+offers, instead of a patch of socket. The servers and routes are in fault_server.py."""
 
 from __future__ import annotations
 
 import gzip
-import http.server
-import os
-import shutil
 import socket
-import ssl
-import subprocess
-import sys
 import threading
 import time
 import zlib
-from collections import Counter
-from collections.abc import Callable
 
 import pytest
 
 from datagen import IRIS_CSV
-from dlp_widgets.data import DataError, load_table
+from dlp_widgets.data import load_table
 from dlp_widgets.data.fetch import AddressRule, download
 from dlp_widgets.data.http_get import non_public_kind
-from dlp_widgets.home import cache_dir
-
-Route = Callable[[http.server.BaseHTTPRequestHandler], None]
-
-
-class FaultServer:
-    """An HTTP server on 127.0.0.1 whose routes (path -> function of the handler) may be
-    changed while it runs; ``hits`` counts requests per path."""
-
-    def __init__(self, routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> None:
-        self.routes = dict(routes)
-        self.hits: Counter[str] = Counter()
-        self.request_headers: list[dict[str, str]] = []
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # chunked transfer encoding needs 1.1
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                path = self.path.split("?")[0]
-                server.hits[path] += 1
-                server.request_headers.append(dict(self.headers))
-                self.close_connection = True
-                route = server.routes.get(path)
-                if route is None:
-                    self.send_error(404, "Not Found")
-                    return
-                try:
-                    route(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up, as it should
-
-        class Server(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 64  # many downloads connect at once
-
-            def handle_error(self, request, client_address) -> None:
-                pass  # a client refusing the test's certificate, or giving up: expected here
-
-        self.httpd = Server(("127.0.0.1", 0), Handler)
-        if tls is not None:
-            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def public(self) -> AddressRule:
-        """The rule under which this server counts as a public one."""
-        return AddressRule(public_for_tests=frozenset({("127.0.0.1", self.port)}))
-
-    def __enter__(self) -> FaultServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def head(h, status: int = 200, **headers: str | int | None) -> None:
-    h.send_response(status)
-    headers.setdefault("Content_Type", "text/csv")
-    for name, value in headers.items():
-        if value is not None:
-            h.send_header(name.replace("_", "-"), str(value))
-    h.end_headers()
-
-
-def body(data: bytes, **headers: str | int) -> Route:
-    def route(h) -> None:
-        head(h, Content_Length=len(data), **headers)
-        h.wfile.write(data)
-
-    return route
-
-
-def redirect(location: str, status: int = 302) -> Route:
-    return lambda h: head(h, status, Location=location, Content_Length=0)
-
-
-def error(fn, *args, **kwargs) -> DataError:
-    with pytest.raises(DataError) as info:
-        fn(*args, **kwargs)
-    return info.value
-
-
-def cache_files() -> list[str]:
-    return sorted(p.name for p in cache_dir("downloads").iterdir())
-
-
-ROWS = b"x,y\n" + b"".join(f"{i},{i * i}\n".encode() for i in range(60))  # 60 rows
-
+from fault_server import (
+    ROWS,
+    FaultServer,
+    Route,
+    body,
+    cache_files,
+    download_trusting,
+    drip,
+    error,
+    head,
+    redirect,
+    timed,
+    tls_files,  # noqa: F401  (a fixture)
+)
 
 # ---------------------------------------------------------------- 1. bodies cut short
 
@@ -179,29 +89,12 @@ def test_a_chunked_body_must_reach_its_last_chunk():
 # ---------------------------------------------------------------- 2. one deadline for everything
 
 
-def drip(piece: bytes, every: float, declared: int = 100_000, times: int = 60) -> Route:
-    def route(h) -> None:
-        head(h, Content_Length=declared)
-        for _ in range(times):
-            h.wfile.write(piece)
-            h.wfile.flush()
-            time.sleep(every)
-
-    return route
-
-
 def drip_headers(h) -> None:
     h.wfile.write(b"HTTP/1.1 200 OK\r\n")
     for byte in b"Content-Type: text/csv\r\nX-Padding: " + b"x" * 100:
         h.wfile.write(bytes([byte]))
         h.wfile.flush()
         time.sleep(0.2)
-
-
-def timed(fn, *args, **kwargs) -> tuple[DataError, float]:
-    start = time.monotonic()
-    err = error(fn, *args, **kwargs)
-    return err, time.monotonic() - start
 
 
 @pytest.mark.parametrize("piece, every", [(b"1,2\n" * 10, 0.4), (b"1", 0.9)])
@@ -249,35 +142,7 @@ def test_the_deadline_covers_a_server_that_accepts_and_never_speaks():
         listener.close()
 
 
-@pytest.fixture
-def tls_files(tmp_path):
-    """A self-signed certificate for 127.0.0.1, and the server context that uses it."""
-    if shutil.which("openssl") is None:
-        pytest.skip("needs the openssl command to make a certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
-        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    return cert, context
-
-
-def download_trusting(cert, url: str, timeout: float = 10) -> subprocess.CompletedProcess:
-    # a child process, so that trusting the test's certificate (SSL_CERT_FILE) touches nothing here
-    code = (
-        "import sys\nfrom dlp_widgets.data import DataError\nfrom dlp_widgets.data.fetch import download\n"
-        f"try:\n    print(download({url!r}, timeout={timeout}).read_bytes().decode())\n"
-        "except DataError as exc:\n    sys.exit(exc.message)\n"
-    )
-    env = {**os.environ, "SSL_CERT_FILE": str(cert)}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
-
-
-def test_https_downloads_and_its_deadline(tls_files):
+def test_https_downloads_and_its_deadline(tls_files):  # noqa: F811
     cert, context = tls_files
     routes = {"/data.csv": body(ROWS), "/drip.csv": drip(b"1,2\n", 0.3)}
     with FaultServer(routes, tls=context) as server:

@@ -11,8 +11,8 @@ from dlp_widgets.engine.build import build_model, from_torch
 from dlp_widgets.export.code import model_source
 from dlp_widgets.spec import ModelSpec, SpecError, infer
 from dlp_widgets.spec.shapes import canonical
+from spec_examples import LENET5, VGG_STYLE
 from specgen import model_specs
-from test_shapes_oracle import LENET5, VGG_STYLE
 
 
 def _valid(model):

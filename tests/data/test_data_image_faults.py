@@ -19,7 +19,7 @@ import pytest
 from datagen import image_folder, zip_bytes
 from dlp_widgets.data import DataError, load_images, summarize
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def error(fn, *args, **kwargs) -> DataError:

@@ -1,0 +1,77 @@
+"""Each epoch's checkpoint and row are written while the next epoch trains: what is written
+is the epoch's own state (not what the optimizer holds by the time the writer gets to it),
+every record is in place when ``train`` returns, and a watcher is shown only saved epochs."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+
+import dlp_widgets as dlp
+from dlp_widgets.engine import epoch_records
+from dlp_widgets.engine import run as run_module
+from dlp_widgets.engine.checkpoints import read_checkpoint
+from dlp_widgets.runstore import open_store
+from run_helpers import iris_spec
+
+
+def test_the_writer_saves_each_epochs_own_optimizer_state(monkeypatch):
+    at_epoch_end = {}
+    written = {}
+    real_on_epoch = run_module.Run._on_epoch
+    real_write = run_module.write_checkpoint
+
+    def on_epoch(self, state, model, optimizer, improved):
+        at_epoch_end[state.epoch] = copy.deepcopy(optimizer.state_dict())
+        real_on_epoch(self, state, model, optimizer, improved)
+
+    def write_checkpoint(folder, **payload):  # in the writer thread, maybe epochs later
+        written[payload["epoch"]] = copy.deepcopy(payload["optimizer_state"])
+        real_write(folder, **payload)
+
+    monkeypatch.setattr(run_module.Run, "_on_epoch", on_epoch)
+    monkeypatch.setattr(run_module, "write_checkpoint", write_checkpoint)
+    run = dlp.train(iris_spec(epochs=4), dashboard=False)
+    assert run.status == "finished" and sorted(written) == [1, 2, 3, 4]
+    for epoch, want in at_epoch_end.items():
+        for key, state in want["state"].items():
+            for name, value in state.items():
+                assert torch.equal(written[epoch]["state"][key][name], value), (epoch, key, name)
+
+
+def test_every_record_is_in_place_when_train_returns():
+    run = dlp.train(iris_spec(epochs=5), dashboard=False)
+    assert [e["epoch"] for e in open_store().epochs(run.id)] == [1, 2, 3, 4, 5]
+    last = read_checkpoint(run.folder / "last.pt")
+    assert last["epoch"] == 5 and [h["epoch"] for h in last["history"]] == [1, 2, 3, 4, 5]
+    for name, value in run.model.state_dict().items():
+        assert torch.equal(last["model"][name], value)
+
+
+def test_a_watcher_is_shown_only_epochs_already_saved():
+    stored = []
+    store = open_store()
+
+    def watch(event):
+        if event["type"] == "epoch_end":
+            stored.append((event["epoch"], [e["epoch"] for e in store.epochs(event["run_id"])][-1:]))
+
+    dlp.train(iris_spec(epochs=3), dashboard=False, subscribe=watch)
+    assert stored == [(1, [1]), (2, [2]), (3, [3])]
+
+
+def test_large_models_are_written_in_the_training_thread(monkeypatch):
+    monkeypatch.setattr(epoch_records, "BACKGROUND_MAX_PARAMS", 10)
+    threads = []
+    real_write = run_module.write_checkpoint
+
+    def write_checkpoint(folder, **payload):
+        import threading
+
+        threads.append(threading.current_thread().name)
+        real_write(folder, **payload)
+
+    monkeypatch.setattr(run_module, "write_checkpoint", write_checkpoint)
+    run = dlp.train(iris_spec(epochs=2), dashboard=False)
+    assert run.status == "finished" and threads and not any(t.startswith("dlp-records") for t in threads)
