@@ -11,9 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .cli_json import dumps
+from .cli_spec import cmd_code, cmd_shapes
 from .errors import DLPError
 from .export import FORMATS
-from .spec import SpecError, infer, load_spec, parse_json, read_json
+from .spec import SpecError, load_spec
 
 EXIT_BAD_INPUT = 2
 
@@ -39,49 +41,6 @@ def _bounded_number(unit: str, largest: float) -> Callable[[str], float]:
 
     parse.__name__ = f"number of {unit}"  # argparse names the type in some of its messages
     return parse
-
-
-def _read_spec_raw(path: str) -> Any:
-    if path == "-":
-        return parse_json(sys.stdin.buffer.read(), origin="standard input")
-    return read_json(path)
-
-
-def _model_part(raw: Any) -> Any:
-    """A spec file may hold a whole spec or only its model."""
-    if isinstance(raw, dict) and "model" in raw:
-        # validate the other sections too, so a broken file is never half-accepted
-        load_spec(raw, check_shapes=False)
-        return raw["model"]
-    return raw
-
-
-def cmd_shapes(args: argparse.Namespace) -> int:
-    report = infer(_model_part(_read_spec_raw(args.spec)))
-    if report.error is not None:
-        raise report.error
-    out = {
-        "layers": [
-            {"type": info.type, "output_shape": list(info.output_shape), "params": info.params}
-            for info in report.layers
-        ],
-        "total_params": report.total_params,
-    }
-    if report.warnings:
-        out["warnings"] = report.warnings
-    print(dumps(out, indent=None if args.compact else 2))
-    return 0
-
-
-def cmd_code(args: argparse.Namespace) -> int:
-    from .export.code import model_source
-
-    raw = _model_part(_read_spec_raw(args.spec))
-    report = infer(raw)
-    if report.error is not None:
-        raise report.error
-    sys.stdout.write(model_source(raw))
-    return 0
 
 
 class _DownloadProgress:
@@ -168,7 +127,6 @@ class _ProgressBar:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .engine.runner import train
-    from .spec import load_spec
 
     spec = load_spec(args.spec)
     data = None
@@ -307,22 +265,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         result["also_written"] = [str(p) for p in paths[1:]]
     print(dumps(result))
     return 0
-
-
-def dumps(value: Any, **options: Any) -> str:
-    """JSON that every reader accepts: NaN and infinities (a metric with nothing to measure)
-    are written as null, never as the bare NaN that strict parsers refuse."""
-    return json.dumps(_finite(value), allow_nan=False, **options)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

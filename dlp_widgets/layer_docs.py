@@ -21,6 +21,10 @@ _CURVES = {
     "SiLU": lambda x: x / (1 + math.exp(-x)),
     "Tanh": math.tanh,
     "Sigmoid": lambda x: 1 / (1 + math.exp(-x)),
+    "ReLU6": lambda x: min(max(0.0, x), 6.0),
+    "Hardswish": lambda x: x * min(max(x + 3, 0.0), 6.0) / 6,
+    "Hardsigmoid": lambda x: min(max(x / 6 + 0.5, 0.0), 1.0),
+    "Mish": lambda x: x * math.tanh(math.log1p(math.exp(x))),
 }
 
 

@@ -162,3 +162,51 @@ json_values = st.recursive(
     ),
     max_leaves=20,
 )
+
+
+@st.composite
+def graph_specs(draw, max_nodes: int = 10):
+    """Random DAGs (spec version 2): layers reading the node before them or any earlier one,
+    Add, Mul and Concat of two or three earlier values, whose shapes fit or not — the oracle
+    decides. Steered so most merges meet shapes that can fit (the same image size)."""
+    image = draw(st.booleans())
+    if image:
+        shape = [draw(st.integers(1, 4)), draw(st.sampled_from([4, 6, 8])), draw(st.sampled_from([4, 6, 8]))]
+    else:
+        shape = [draw(st.integers(1, 12))]
+    values = [("x", len(shape), list(shape))]  # (id, rank, a hint of the shape)
+    nodes = []
+    for k in range(draw(st.integers(1, max_nodes))):
+        node_id = draw(st.sampled_from([f"n{k}", f"block{k}.conv", f"layer{k}.0"]))
+        if len(values) >= 2 and draw(st.integers(0, 2)) == 0:
+            kind = draw(st.sampled_from(["Add", "Mul", "Concat"]))
+            picks = draw(st.lists(st.sampled_from(values), min_size=2, max_size=3))
+            node = {"id": node_id, "type": kind, "inputs": [v[0] for v in picks]}
+            if kind == "Concat" and draw(st.booleans()):
+                node["params"] = {"dim": draw(st.sampled_from([1, -1, 2, 0]))}
+            rank, hint = picks[0][1], list(picks[0][2])
+        else:
+            src = draw(st.sampled_from(values)) if draw(st.booleans()) else values[-1]
+            rank, hint = src[1], list(src[2])
+            if rank == 3:
+                pool = ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Flatten", "Tanh", "AdaptiveAvgPool2d"]
+            else:
+                pool = ["Linear", "ReLU", "BatchNorm1d", "Tanh", "Dropout", "LayerNorm"]
+            kind = draw(st.sampled_from(pool))
+            params = draw(layer_params(kind, rank, hint))
+            node = {"id": node_id, "type": kind}
+            if params:
+                node["params"] = params
+            if src is not values[-1] or draw(st.booleans()):
+                node["inputs"] = [src[0]]
+            if kind == "Flatten":
+                rank, hint = 1, [max(1, _prod(hint))]
+            elif kind == "Linear":
+                hint = hint[:-1] + [params["out_features"]]
+            elif kind == "Conv2d":
+                hint = [params["out_channels"]] + hint[1:]
+        if any(n["id"] == node_id for n in nodes):
+            node_id = node["id"] = f"{node_id}_{k}"
+        nodes.append(node)
+        values.append((node_id, rank, hint))
+    return {"inputs": [{"id": "x", "shape": shape}], "nodes": nodes}

@@ -31,6 +31,8 @@ def run_layers(model: dict) -> tuple[list[tuple[tuple[int, ...], int]], int | No
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
+                # a note about speed that torch gives once per process, not a refusal
+                warnings.filterwarnings("ignore", message=".*padding=.same.*")
                 module = getattr(nn, entry.name)(**_torch_kwargs(entry, layer.params, tuple(x.shape[1:])))
                 module.eval()
                 with torch.no_grad():
@@ -39,4 +41,56 @@ def run_layers(model: dict) -> tuple[list[tuple[tuple[int, ...], int]], int | No
             return results, index
         n = sum(p.numel() for p in module.parameters() if p.requires_grad)
         results.append((tuple(x.shape[1:]), n))
+    return results, None
+
+
+def run_graph(model: dict) -> tuple[dict[str, tuple[tuple[int, ...], int]], str | None]:
+    """Per node (output shape, trainable params) as torch computes them, running the nodes
+    that lead to an output in the order written, and the id of the first node torch refuses
+    (an exception or a warning), or None. Merges run as ``a + b``, ``a * b``, ``torch.cat``."""
+    values = {i["id"]: torch.zeros(2, *i["shape"]) for i in model["inputs"]}
+    nodes = model["nodes"]
+    sources = [n.get("inputs") or [nodes[k - 1]["id"] if k else model["inputs"][0]["id"]] for k, n in enumerate(nodes)]
+    ids = {n["id"]: k for k, n in enumerate(nodes)}
+    used, todo = set(), [ids[o] for o in model.get("outputs") or [nodes[-1]["id"]] if o in ids]
+    while todo:
+        k = todo.pop()
+        if k not in used:
+            used.add(k)
+            todo += [ids[s] for s in sources[k] if s in ids]
+    results = {}
+    for k, raw in enumerate(nodes):
+        if k not in used:
+            continue
+        args = [values[s] for s in sources[k]]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                # a note about speed that torch gives once per process, not a refusal
+                warnings.filterwarnings("ignore", message=".*padding=.same.*")
+                n_params = 0
+                with torch.no_grad():
+                    if raw["type"] == "Add":
+                        out = args[0]
+                        for a in args[1:]:
+                            out = out + a
+                    elif raw["type"] == "Mul":
+                        out = args[0]
+                        for a in args[1:]:
+                            out = out * a
+                    elif raw["type"] == "Concat":
+                        out = torch.cat(args, dim=raw.get("params", {}).get("dim", 1))
+                    else:
+                        layer = LayerSpec(raw["type"], raw.get("params", {}))
+                        entry = CATALOGUE[layer.type]
+                        module = getattr(nn, entry.name)(**_torch_kwargs(entry, layer.params, tuple(args[0].shape[1:])))
+                        module.eval()
+                        out = module(args[0])
+                        n_params = sum(p.numel() for p in module.parameters() if p.requires_grad)
+                if out.shape[0] != 2:
+                    raise ValueError("the batch dimension changed")
+        except Exception:  # torch's verdict, whatever form it takes
+            return results, raw["id"]
+        values[raw["id"]] = out
+        results[raw["id"]] = (tuple(out.shape[1:]), n_params)
     return results, None

@@ -13,20 +13,28 @@ import torch
 from torch import nn
 
 from ..spec import CATALOGUE, LayerSpec, ModelSpec, SpecError, check, load_model_spec
+from ..spec.costs import MAX_PARAMS
+from ..spec.graph import GraphSpec, is_graph
+from ..spec.graph_shapes import GraphReport
 from ..spec.model import parse_input_shape
 from ..spec.shapes import ShapeReport, canonical
-
-# A model above this many trainable parameters would not fit in memory on the machines the
-# playground targets; refusing is kinder than a dead kernel.
-MAX_PARAMS = 1_000_000_000
+from .graph_build import build_graph_model
+from .module_params import layer_of
 
 
 def build_model(
-    model: ModelSpec | dict[str, Any] | str, *, report: ShapeReport | None = None, dtype: torch.dtype | None = None
-) -> nn.Sequential:
-    """Build the network a model spec describes (raises ``SpecError`` if it is invalid).
-    ``report``: the shapes of ``model`` (a ``ModelSpec``) already inferred and checked
-    error-free, which are then not inferred again."""
+    model: ModelSpec | GraphSpec | dict[str, Any] | str,
+    *,
+    report: ShapeReport | GraphReport | None = None,
+    dtype: torch.dtype | None = None,
+) -> nn.Module:
+    """Build the network a model spec describes (raises ``SpecError`` if it is invalid): an
+    ``nn.Sequential`` for a chain, a ``torch.fx.GraphModule`` for a graph (version 2).
+    ``report``: the shapes of ``model`` (a ``ModelSpec`` or ``GraphSpec``) already inferred
+    and checked error-free, which are then not inferred again."""
+    if isinstance(model, GraphSpec) or is_graph(model):
+        graph = model if isinstance(model, GraphSpec) else GraphSpec.from_dict(model.get("model", model))
+        return build_graph_model(graph, report=report if isinstance(model, GraphSpec) else None)
     if report is not None and isinstance(model, ModelSpec) and not report.errors:
         spec = model
     else:
@@ -59,14 +67,18 @@ def _leaves(module: nn.Module, prefix: str = "") -> Iterator[tuple[str, nn.Modul
         yield prefix or type(module).__name__, module
 
 
-def _param_value(module: nn.Module, name: str) -> Any:
-    value = getattr(module, name)
-    if isinstance(value, tuple):
-        value = list(value)
-    return value
+def from_torch(module: nn.Module, input_shape: list[int] | tuple[int, ...]) -> ModelSpec | GraphSpec:
+    """The spec of ``module``: a chain (``ModelSpec``) for a ``torch.nn.Sequential`` of
+    catalogue layers, else the graph (``GraphSpec``) ``torch.fx`` traces, whose node ids are
+    the module paths (so ``build_model(spec).load_state_dict(module.state_dict())`` works)."""
+    if type(module) is nn.Sequential:
+        return from_torch_chain(module, input_shape)
+    from .graph_import import from_torch_graph
+
+    return from_torch_graph(module, input_shape)
 
 
-def from_torch(module: nn.Module, input_shape: list[int] | tuple[int, ...]) -> ModelSpec:
+def from_torch_chain(module: nn.Module, input_shape: list[int] | tuple[int, ...]) -> ModelSpec:
     """The spec of a ``torch.nn.Sequential`` made of catalogue layers.
 
     Nested ``Sequential``s are flattened. A module the catalogue cannot represent (another
@@ -74,40 +86,9 @@ def from_torch(module: nn.Module, input_shape: list[int] | tuple[int, ...]) -> M
     raises ``SpecError`` naming it.
     """
     shape = parse_input_shape(list(input_shape))
-    supported = ", ".join(CATALOGUE)
-    layers: list[LayerSpec] = []
-    for index, (name, child) in enumerate(_leaves(module)):
-        entry = CATALOGUE.get(type(child).__name__)
-        if entry is None or type(child) is not getattr(nn, entry.name):
-            raise SpecError(
-                f"module `{name}` ({type(child).__module__}.{type(child).__qualname__}) is not a "
-                f"catalogue layer; supported: {supported}",
-                layer=index,
-            )
-        _reject_unrepresentable(child, name, index)
-        params = {}
-        for p in entry.params:
-            value = _param_value(child, p.name)
-            if p.name == "bias":  # torch keeps the tensor (or None), the spec a yes/no
-                value = value is not None or (entry.name == "LayerNorm" and not child.elementwise_affine)
-            if value is None and p.default is None:  # torch's own default (softmax dim, pool stride)
-                continue
-            params[p.name] = value
-        layers.append(LayerSpec(entry.name, params))
+    layers = [LayerSpec(*layer_of(child, name, layer=index)) for index, (name, child) in enumerate(_leaves(module))]
     # the values are checked exactly as a spec from the browser is; the canonical form then
     # drops what equals torch's defaults and what is inferred
     spec = ModelSpec.from_dict({"input_shape": list(shape), "layers": [layer.to_dict() for layer in layers]})
     check(spec)
     return canonical(spec)
-
-
-def _reject_unrepresentable(child: nn.Module, name: str, index: int) -> None:
-    """Settings torch allows that a spec cannot express: refuse rather than silently drop."""
-    if isinstance(child, nn.MaxPool2d) and getattr(child, "return_indices", False):
-        raise SpecError(
-            f"module `{name}` (MaxPool2d) has return_indices=True, which a Sequential model cannot use", layer=index
-        )
-    if isinstance(child, nn.AvgPool2d) and child.divisor_override is not None:
-        raise SpecError(
-            f"module `{name}` (AvgPool2d) sets divisor_override, which the layer catalogue does not offer", layer=index
-        )

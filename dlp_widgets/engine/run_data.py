@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..data.fingerprint import check_unchanged, frame_fingerprint, source_fingerprint
 from ..spec import ModelSpec, Spec
+from ..spec.graph import GraphSpec
 
 RECORD = "data.json"
 UPLOAD_FOLDER = "upload"
@@ -164,8 +165,17 @@ def data_title(spec: Spec, data: Any, data_name: str | None = None) -> str:
     return PurePosixPath(source.replace("\\", "/")).name or source
 
 
-def model_title(model: ModelSpec) -> str:
-    """``CNN 5 layers``, ``MLP 3 layers``, ``linear model``, ``empty model``."""
+def model_title(model: ModelSpec | GraphSpec) -> str:
+    """``CNN 5 layers``, ``MLP 3 layers``, ``linear model``, ``empty model``; a graph with a
+    merge: ``residual CNN 13 nodes``, ``CNN with concatenation 20 nodes``."""
+    if isinstance(model, GraphSpec):
+        types = [node.type for node in model.nodes]
+        kind = "CNN" if "Conv2d" in types else ("MLP" if types.count("Linear") >= 2 else "model")
+        if "Add" in types:
+            kind = f"residual {kind}"
+        elif "Concat" in types:
+            kind = f"{kind} with concatenation"
+        return f"{kind} {len(types)} node{'s' if len(types) != 1 else ''}"
     types = [layer.type for layer in model.layers]
     n = len(types)
     if not n:

@@ -109,9 +109,9 @@ def _write(
 
         save_pt(model, spec, preprocessing, out, metrics)
     elif fmt == "code":
-        from .code import model_source
+        from .graph_code import source_of
 
-        out.write_text(model_source(spec.model), encoding="utf-8")
+        out.write_text(source_of(spec.model), encoding="utf-8")
     else:
         from .script import write_script
 

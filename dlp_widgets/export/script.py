@@ -19,9 +19,9 @@ import pprint
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .code import model_source
 from .data_layer_source import data_layer_source
 from .errors import ExportError
+from .graph_code import source_of
 
 if TYPE_CHECKING:
     from ..spec import Spec
@@ -327,7 +327,7 @@ def write_script(
         "class_weights": t.class_weights,
         "source": source,
     }
-    body = model_source(spec.model)
+    body = source_of(spec.model)
     model_code = "\n".join(
         "    " + line if line else "" for line in body.splitlines() if not line.startswith(("import ", "from "))
     )

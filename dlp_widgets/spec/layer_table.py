@@ -113,6 +113,30 @@ LAYERS: list[LayerType] = [
         "To output a probability for inference. Do not put it before BCEWithLogitsLoss, which already applies it.",
     ),
     _activation(
+        "ReLU6",
+        "ReLU capped at 6: keeps values between 0 and 6.",
+        "ReLU6(x) = min(max(0, x), 6).",
+        "Mobile networks (MobileNetV2): the cap keeps activations in a range that low-precision arithmetic holds.",
+    ),
+    _activation(
+        "Hardswish",
+        "A cheap, piecewise approximation of SiLU (swish).",
+        "Hardswish(x) = x · min(max(x + 3, 0), 6) / 6.",
+        "MobileNetV3's activation: SiLU's accuracy at ReLU's cost.",
+    ),
+    _activation(
+        "Hardsigmoid",
+        "A cheap, piecewise-linear approximation of the sigmoid.",
+        "Hardsigmoid(x) = min(max(x / 6 + 1/2, 0), 1).",
+        "Gates that must be fast, as in MobileNetV3's squeeze-and-excitation blocks.",
+    ),
+    _activation(
+        "Mish",
+        "A smooth, self-gated activation: x times tanh of softplus(x).",
+        "Mish(x) = x · tanh(ln(1 + exp(x))).",
+        "A smooth alternative to ReLU and SiLU that some vision models (YOLOv4) train better with.",
+    ),
+    _activation(
         "Softmax",
         "Turns a vector of scores into probabilities that sum to 1.",
         "Softmax(x)ᵢ = exp(xᵢ) / Σⱼ exp(xⱼ), along dimension dim.",

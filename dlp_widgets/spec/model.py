@@ -80,24 +80,26 @@ def parse_layer(raw: Any, index: int) -> LayerSpec:
             layer=index,
             path=f"{path}.params",
         )
+    checked = check_params(entry, params, f"{kind} at position {index + 1}", path, layer=index)
+    return LayerSpec(kind, checked)
+
+
+def check_params(entry: Any, params: dict[Any, Any], words: str, path: str, **place: Any) -> dict[str, Any]:
+    """A layer's (or merge's) given parameters, each checked against ``entry``'s; an unknown
+    name or a bad value raises ``SpecError`` at ``place`` (``layer=`` or ``node=``)."""
     checked: dict[str, Any] = {}
     for name, value in params.items():
         param = entry.param(name) if isinstance(name, str) else None
         if param is None:
             names = [p.name for p in entry.params]
             raise SpecError(
-                unknown_key(name, names, f"{kind} at position {index + 1}"),
-                layer=index,
-                param=key_text(name),
-                path=f"{path}.params.{key_text(name)}",
+                unknown_key(name, names, words), param=key_text(name), path=f"{path}.params.{key_text(name)}", **place
             )
         try:
             checked[name] = param.check(value)
         except ParamError as exc:
-            raise SpecError(
-                f"{kind} at position {index + 1}: {exc}", layer=index, param=name, path=f"{path}.params.{name}"
-            ) from None
-    return LayerSpec(kind, checked)
+            raise SpecError(f"{words}: {exc}", param=name, path=f"{path}.params.{name}", **place) from None
+    return checked
 
 
 def parse_input_shape(raw: Any) -> tuple[int, ...]:

@@ -1,4 +1,4 @@
-"""The published JSON Schema of spec version 1, generated from the catalogue.
+"""The published JSON Schema of the spec (versions 1 and 2), generated from the catalogue.
 
 ``python -m dlp_widgets.spec.schema`` rewrites ``spec.schema.json`` beside this file; a test
 keeps the two identical. The schema describes structure, types and ranges; what depends on
@@ -13,7 +13,8 @@ from typing import Any
 
 from .catalogue import CATALOGUE
 from .data_section import DEFAULT_MAX_CATEGORIES, MAX_CATEGORIES, MIN_CATEGORIES
-from .document import SPEC_VERSION
+from .graph import ID, MAX_INPUTS, MAX_NODE_INPUTS, MAX_NODES
+from .merges import MERGES
 from .model import MAX_DIM, MAX_LAYERS
 from .params import Param
 from .training import TASKS, TRAINING_FIELDS
@@ -85,6 +86,64 @@ def _entry_schema(entry: Any) -> dict[str, Any]:
     }
 
 
+def _node_schema(entry: Any, merge: bool) -> dict[str, Any]:
+    """A graph node: a layer or merge entry with its ``id`` and ``inputs`` (a merge must
+    name its inputs; ``Concat`` one or more, ``Add`` and ``Mul`` two or more)."""
+    out = _entry_schema(entry)
+    ids = {"type": "array", "items": {"$ref": "#/$defs/id"}, "maxItems": MAX_NODE_INPUTS}
+    if merge:
+        ids["minItems"] = 1 if entry.name == "Concat" else 2
+    else:
+        ids = {"oneOf": [{"type": "null"}, {**ids, "minItems": 1, "maxItems": 1}]}
+    out["properties"] = {"id": {"$ref": "#/$defs/id"}, **out["properties"], "inputs": ids}
+    out["required"] = ["id", *out["required"], *(["inputs"] if merge else [])]
+    return out
+
+
+def _shape_schema() -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": _int(1, MAX_DIM),
+        "minItems": 1,
+        "maxItems": 3,
+        "description": "one example's shape: [features] or [channels, height, width]",
+    }
+
+
+def _graph_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "a graph (version 2): inputs, nodes that name what they read (the previous node when "
+        "inputs is left out), outputs (the last node when left out)",
+        "properties": {
+            "inputs": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_INPUTS,
+                "items": {
+                    "type": "object",
+                    "properties": {"id": {"$ref": "#/$defs/id"}, "shape": _shape_schema()},
+                    "required": ["id", "shape"],
+                    "additionalProperties": False,
+                },
+            },
+            "nodes": {
+                "type": "array",
+                "maxItems": MAX_NODES,
+                "items": {"oneOf": [{"$ref": f"#/$defs/node.{name}"} for name in [*CATALOGUE, *MERGES]]},
+            },
+            "outputs": {
+                "type": ["array", "null"],
+                "items": {"$ref": "#/$defs/id"},
+                "minItems": 1,
+                "maxItems": MAX_INPUTS,
+            },
+        },
+        "required": ["inputs"],
+        "additionalProperties": False,
+    }
+
+
 def _training_schema() -> dict[str, Any]:
     props = {f.name: f.to_schema() for f in TRAINING_FIELDS}
     return {"type": "object", "properties": props, "additionalProperties": False}
@@ -93,34 +152,35 @@ def _training_schema() -> dict[str, Any]:
 def json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://dlp-widgets.invalid/spec-v1.schema.json",
-        "title": "dlp_widgets spec, version 1",
+        "$id": "https://dlp-widgets.invalid/spec.schema.json",
+        "title": "dlp_widgets spec, versions 1 and 2",
         "description": (
             "A neural network (model), its data and how to train it. Layer types and parameter "
             "names are those of torch.nn; input sizes (in_features, in_channels, num_features, "
-            "normalized_shape) may be omitted and are inferred."
+            "normalized_shape) may be omitted and are inferred. Version 1 holds a chain of layers; "
+            "version 2 also a graph of nodes with skip connections and merges."
         ),
         "type": "object",
         "properties": {
-            "version": {"const": SPEC_VERSION},
+            "version": {"enum": [1, 2]},
             "model": {
-                "type": "object",
-                "properties": {
-                    "input_shape": {
-                        "type": "array",
-                        "items": _int(1, MAX_DIM),
-                        "minItems": 1,
-                        "maxItems": 3,
-                        "description": "one example's shape: [features] or [channels, height, width]",
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "description": "a chain of layers",
+                        "properties": {
+                            "input_shape": _shape_schema(),
+                            "layers": {
+                                "type": "array",
+                                "maxItems": MAX_LAYERS,
+                                "items": {"oneOf": [{"$ref": f"#/$defs/{name}"} for name in CATALOGUE]},
+                            },
+                        },
+                        "required": ["input_shape"],
+                        "additionalProperties": False,
                     },
-                    "layers": {
-                        "type": "array",
-                        "maxItems": MAX_LAYERS,
-                        "items": {"oneOf": [{"$ref": f"#/$defs/{name}"} for name in CATALOGUE]},
-                    },
-                },
-                "required": ["input_shape"],
-                "additionalProperties": False,
+                    _graph_schema(),
+                ]
             },
             "data": {
                 "type": ["object", "null"],
@@ -160,8 +220,14 @@ def json_schema() -> dict[str, Any]:
         },
         "required": ["model"],
         "additionalProperties": False,
+        # a graph is version 2, said so
+        "if": {"properties": {"model": {"required": ["inputs"]}}},
+        "then": {"properties": {"version": {"const": 2}}, "required": ["version"]},
         "$defs": {
+            "id": {"type": "string", "pattern": f"^{ID.pattern}$"},
             **{name: _entry_schema(entry) for name, entry in CATALOGUE.items()},
+            **{f"node.{name}": _node_schema(entry, merge=False) for name, entry in CATALOGUE.items()},
+            **{f"node.{name}": _node_schema(entry, merge=True) for name, entry in MERGES.items()},
             **{f"transform.{name}": _entry_schema(entry) for name, entry in TRANSFORMS.items()},
         },
     }

@@ -13,30 +13,12 @@ from typing import Any
 
 from . import catalogue
 from .errors import SpecError
+from .graph import GraphSpec, is_graph
+from .graph_shapes import GraphReport, infer_graph_leniently
+from .layer_info import LayerInfo
 from .model import MAX_LAYERS, LayerSpec, ModelSpec, missing_param_error, parse_input_shape, parse_layer
 from .params import describe_value, pair
 from .rules import MAX_VALUES_PER_EXAMPLE, ShapeError, Where, fmt_shape
-
-
-@dataclass
-class LayerInfo:
-    type: Any
-    output_shape: tuple[int, ...] | None = None
-    params: int | None = None
-    error: SpecError | None = None
-    warning: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "type": self.type if isinstance(self.type, str) else None,
-            "output_shape": list(self.output_shape) if self.output_shape is not None else None,
-            "params": self.params,
-        }
-        if self.error is not None:
-            out["error"] = self.error.to_dict()
-        if self.warning is not None:
-            out["warning"] = self.warning
-        return out
 
 
 @dataclass
@@ -114,8 +96,11 @@ def _parse_lenient(raw: Any) -> tuple[tuple[int, ...] | None, list[Any], SpecErr
     return shape, layers, None
 
 
-def infer(model: ModelSpec | dict[str, Any] | Any) -> ShapeReport:
-    """Every layer's output shape and trainable-parameter count, and every error."""
+def infer(model: ModelSpec | GraphSpec | dict[str, Any] | Any) -> ShapeReport | GraphReport:
+    """Every layer's output shape and trainable-parameter count, and every error; for a
+    graph (spec version 2), every node's (a ``GraphReport``)."""
+    if is_graph(model):
+        return infer_graph_leniently(model)
     if isinstance(model, ModelSpec):
         shape: tuple[int, ...] | None = model.input_shape
         raw_layers: list[Any] = model.layers

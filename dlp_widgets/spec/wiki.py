@@ -18,6 +18,10 @@ MISTAKES: dict[str, str] = {
     "SiLU": "Using it where outputs must be non-negative: SiLU dips slightly below zero.",
     "Tanh": "Deep stacks of Tanh learn slowly: for large inputs its gradient is almost zero.",
     "Sigmoid": "Ending a model trained with BCEWithLogitsLoss with it: the loss applies the sigmoid itself.",
+    "ReLU6": "Using it where values above 6 carry meaning (raw regression outputs): they are cut to 6.",
+    "Hardswish": "Expecting it to equal SiLU exactly: it differs slightly between −3 and 3.",
+    "Hardsigmoid": "Putting it before BCEWithLogitsLoss: the loss applies a sigmoid itself.",
+    "Mish": "Expecting ReLU's speed: the exponential and tanh cost more on large tensors.",
     "Softmax": "Ending a model trained with CrossEntropyLoss with it (the original playground's default): "
     "softmax is applied twice and learning stalls. dim=0 normalises across the batch.",
     "LogSoftmax": "Pairing it with CrossEntropyLoss (which expects raw scores): use NLLLoss with it.",

@@ -115,6 +115,6 @@ class LayerBuilder(DLPWidget):
 
     @classmethod
     def from_torch(cls, module: Any, input_shape: list[int] | tuple[int, ...]) -> LayerBuilder:
-        from ..engine.build import from_torch
+        from ..engine.build import from_torch_chain
 
-        return cls(from_torch(module, input_shape))
+        return cls(from_torch_chain(module, input_shape))

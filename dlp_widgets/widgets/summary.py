@@ -32,9 +32,9 @@ class ModelSummary(DLPWidget):
 
     @classmethod
     def from_torch(cls, module: Any, input_shape: list[int] | tuple[int, ...]) -> ModelSummary:
-        from ..engine.build import from_torch
+        from ..engine.build import from_torch_chain
 
-        return cls(from_torch(module, input_shape))
+        return cls(from_torch_chain(module, input_shape))
 
     @property
     def ok(self) -> bool:

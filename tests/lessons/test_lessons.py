@@ -328,7 +328,7 @@ def test_every_exercise_goal_can_be_met(exercise_id, store):
 
 def test_every_notebook_opens_with_a_guarded_install_cell():
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "learn").glob("*.ipynb"))
-    assert len(notebooks) == 13
+    assert len(notebooks) == 14
     for path in notebooks:
         cells = json.loads(path.read_text())["cells"]
         first_code = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from dlp_widgets.spec import infer
 from dlp_widgets.spec.schema import SCHEMA_PATH, json_schema, schema_text
 from spec_examples import EXAMPLE
-from specgen import model_specs
+from specgen import graph_specs, model_specs
 
 
 def test_published_schema_is_up_to_date():
@@ -55,3 +55,28 @@ def test_schema_accepts_image_transforms():
     jsonschema.validate(spec, json_schema())
     spec["data"]["transforms"]["test"].append({"type": "Blur"})
     assert not jsonschema.Draft202012Validator(json_schema()).is_valid(spec)
+
+
+@settings(max_examples=150, deadline=None)
+@given(graph_specs())
+def test_schema_accepts_the_graphs_the_validator_accepts(model):
+    if infer(model).ok:
+        jsonschema.validate({"version": 2, "model": model}, json_schema())
+
+
+def test_schema_holds_graphs_to_version_2_and_merges_to_their_inputs():
+    validator = jsonschema.Draft202012Validator(json_schema())
+    graph = {
+        "inputs": [{"id": "x", "shape": [4]}],
+        "nodes": [
+            {"id": "a", "type": "Linear", "params": {"out_features": 4}},
+            {"id": "s", "type": "Add", "inputs": ["a", "x"]},
+        ],
+    }
+    assert validator.is_valid({"version": 2, "model": graph})
+    assert not validator.is_valid({"model": graph})  # a graph says it is version 2
+    assert not validator.is_valid({"version": 1, "model": graph})
+    lone = {**graph, "nodes": [graph["nodes"][0], {"id": "s", "type": "Add", "inputs": ["a"]}]}
+    assert not validator.is_valid({"version": 2, "model": lone})
+    bad_id = {**graph, "nodes": [{"id": "a b", "type": "ReLU"}]}
+    assert not validator.is_valid({"version": 2, "model": bad_id})

@@ -1,0 +1,205 @@
+"""Any network ``torch.fx`` can trace, as a graph spec (version 2). Modules of the catalogue
+become nodes whose ids are their module paths, so the weights keep their names
+(``build_graph_model(spec).load_state_dict(net.state_dict(), strict=True)``); functional
+calls with a node type become nodes (``torch.flatten``, ``F.relu``, ``operator.add``,
+``torch.cat``, …). Whatever has no node type is refused naming the call and the module it
+is in (``layer1.0: call to torch.roll is not supported``), never with a traceback."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+
+from ..spec import SpecError
+from ..spec.graph import GraphSpec, check_id
+from ..spec.graph_shapes import infer_graph
+from ..spec.model import parse_input_shape
+from .module_params import layer_of
+
+
+class _PathTracer(fx.Tracer):
+    """fx's tracer, noting in each node the path of the module whose forward made it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+
+    def call_module(self, m: nn.Module, forward: Callable, args: tuple, kwargs: dict) -> Any:
+        if self.is_leaf_module(m, self.path_of_module(m)):
+            return super().call_module(m, forward, args, kwargs)
+        self.paths.append(self.path_of_module(m))
+        try:
+            return super().call_module(m, forward, args, kwargs)
+        finally:
+            self.paths.pop()
+
+    def create_node(self, *args: Any, **kwargs: Any) -> fx.Node:
+        node = super().create_node(*args, **kwargs)
+        node.meta["dlp_where"] = self.paths[-1] if self.paths else ""
+        return node
+
+
+def _flatten(args: tuple, kwargs: dict) -> tuple[str, dict[str, Any]]:
+    start = kwargs.get("start_dim", args[1] if len(args) > 1 else 0)
+    end = kwargs.get("end_dim", args[2] if len(args) > 2 else -1)
+    return "Flatten", {"start_dim": start, "end_dim": end}
+
+
+def _adaptive_avg(args: tuple, kwargs: dict) -> tuple[str, dict[str, Any]]:
+    size = kwargs.get("output_size", args[1] if len(args) > 1 else None)
+    return "AdaptiveAvgPool2d", {"output_size": list(size) if isinstance(size, tuple) else size}
+
+
+def _pool(kind: str, names: tuple[str, ...]) -> Callable[[tuple, dict], tuple[str, dict[str, Any]]]:
+    """A functional pooling call as its layer: positional arguments after the input are
+    ``names`` in order, as torch's signature has them."""
+
+    def make(args: tuple, kwargs: dict) -> tuple[str, dict[str, Any]]:
+        given = {**dict(zip(names, args[1:], strict=False)), **kwargs}
+        if given.pop("return_indices", False) or given.pop("divisor_override", None) is not None:
+            raise SpecError(f"a call to {kind.lower()} with return_indices or divisor_override is not supported")
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in given.items() if v is not None}
+        if params.get("stride") in ([], None):
+            params.pop("stride", None)  # torch: the window's size
+        return kind, params
+
+    return make
+
+
+def _cat(args: tuple, kwargs: dict) -> tuple[str, dict[str, Any]]:
+    return "Concat", {"dim": kwargs.get("dim", args[1] if len(args) > 1 else 0)}
+
+
+# function → (node type, params from the call's args and kwargs); the tensor inputs are
+# the call's node arguments
+FUNCTIONS: dict[Any, Callable[[tuple, dict], tuple[str, dict[str, Any]]]] = {
+    operator.add: lambda a, k: ("Add", {}),
+    operator.iadd: lambda a, k: ("Add", {}),
+    torch.add: lambda a, k: ("Add", {}),
+    operator.mul: lambda a, k: ("Mul", {}),
+    operator.imul: lambda a, k: ("Mul", {}),
+    torch.mul: lambda a, k: ("Mul", {}),
+    torch.cat: _cat,
+    torch.flatten: _flatten,
+    torch.relu: lambda a, k: ("ReLU", {}),
+    F.relu: lambda a, k: ("ReLU", {}),
+    torch.sigmoid: lambda a, k: ("Sigmoid", {}),
+    F.adaptive_avg_pool2d: _adaptive_avg,
+    F.avg_pool2d: _pool("AvgPool2d", ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")),
+    torch.max_pool2d: _pool("MaxPool2d", ("kernel_size", "stride", "padding", "dilation", "ceil_mode")),
+    F.max_pool2d: _pool("MaxPool2d", ("kernel_size", "stride", "padding", "dilation", "ceil_mode")),
+}
+METHODS: dict[str, Callable[[tuple, dict], tuple[str, dict[str, Any]]]] = {
+    "flatten": _flatten,
+    "relu": lambda a, k: ("ReLU", {}),
+    "sigmoid": lambda a, k: ("Sigmoid", {}),
+    "add": lambda a, k: ("Add", {}),
+    "mul": lambda a, k: ("Mul", {}),
+}
+
+
+def _call_name(target: Any) -> str:
+    if isinstance(target, str):
+        return f".{target}()"
+    module = getattr(target, "__module__", None) or ""
+    name = getattr(target, "__name__", repr(target))
+    return f"{'torch' if module.startswith('torch') else module}.{name}" if module else name
+
+
+def from_torch_graph(module: nn.Module, input_shape: list[int] | tuple[int, ...]) -> GraphSpec:
+    """The graph spec of ``module`` for inputs of ``input_shape`` (without the batch)."""
+    shape = parse_input_shape(list(input_shape))
+    tracer = _PathTracer()
+    try:
+        graph = tracer.trace(module)
+    except Exception as exc:  # noqa: BLE001 - fx's own words, said as ours
+        raise SpecError(f"torch.fx cannot trace {type(module).__name__}: {' '.join(str(exc).split())[:300]}") from None
+    modules = dict(module.named_modules())
+    ids: dict[fx.Node, str] = {}
+    used_paths: set[str] = set()
+    raw_nodes: list[dict[str, Any]] = []
+    outputs: list[str] = []
+    # module paths first: a layer keeps its path as its id, whatever was named before it
+    taken: set[str] = {str(n.target) for n in graph.nodes if n.op == "call_module"}
+
+    def fresh(base: str) -> str:
+        base = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in base) or "node"
+        name, k = base, 1
+        while name in taken:
+            name, k = f"{base}_{k}", k + 1
+        taken.add(name)
+        return name
+
+    for node in graph.nodes:
+        where = node.meta.get("dlp_where") or type(module).__name__
+        if node.op == "placeholder":
+            if ids:
+                raise SpecError(f"{type(module).__name__}.forward takes more than one input; one is supported")
+            ids[node] = fresh("x")
+            continue
+        if node.op == "output":
+            results = node.args[0] if isinstance(node.args[0], (tuple, list)) else (node.args[0],)
+            outputs = [ids[r] for r in results if isinstance(r, fx.Node)]
+            continue
+        inputs = [a for a in node.args if isinstance(a, fx.Node)]
+        if node.op == "call_module":
+            path = str(node.target)
+            odd = sorted({c for c in path if not (c.isascii() and (c.isalnum() or c in "_.-"))})
+            if odd:  # the weights' names must stay as they are, so the id cannot be changed
+                raise SpecError(
+                    f"module `{path}` has {' '.join(repr(c) for c in odd)} in its path, which a node id cannot hold "
+                    "(letters, digits, _, . and -)"
+                )
+            child = modules[path]
+            kind, params = layer_of(child, path, node=path)
+            if path in used_paths:
+                if any(True for _ in child.parameters()) or any(True for _ in child.buffers()):
+                    raise SpecError(
+                        f"module `{path}` is called twice (shared weights), which a spec cannot express", node=path
+                    )
+                node_id = fresh(f"{path}_again")
+            else:
+                used_paths.add(path)
+                node_id = path
+        elif node.op in ("call_function", "call_method"):
+            table = FUNCTIONS if node.op == "call_function" else METHODS
+            make = table.get(node.target)
+            if node.target is torch.cat and node.args and isinstance(node.args[0], (list, tuple)):
+                inputs = [a for a in node.args[0] if isinstance(a, fx.Node)]
+            if make is None or not inputs:
+                raise SpecError(f"{where}: call to {_call_name(node.target)} is not supported", node=where or None)
+            args = tuple(None if isinstance(a, (fx.Node, list)) else a for a in node.args)
+            kwargs = {k: v for k, v in node.kwargs.items() if not isinstance(v, fx.Node)}
+            if node.target in (
+                operator.add,
+                operator.iadd,
+                operator.mul,
+                operator.imul,
+                torch.add,
+                torch.mul,
+                "add",
+                "mul",
+            ):
+                if len(inputs) < 2:  # x + 1: a number, which a merge node does not take
+                    raise SpecError(
+                        f"{where}: {_call_name(node.target)} with a number is not supported", node=where or None
+                    )
+            kind, params = make(args, kwargs)
+            # named where it happens: layer1.0.add, not fx's add_3
+            op = node.name.rstrip("0123456789").rstrip("_") or node.name
+            node_id = fresh(f"{node.meta.get('dlp_where')}.{op}" if node.meta.get("dlp_where") else op)
+        else:  # get_attr: a parameter or buffer used directly in forward
+            raise SpecError(f"{where}: {node.target} is used as a tensor in forward, which a spec cannot express")
+        ids[node] = check_id(node_id, "an imported node's id", "model.nodes")
+        entry = {"id": node_id, "type": kind, "inputs": [ids[a] for a in inputs]}
+        if params:
+            entry["params"] = params
+        raw_nodes.append(entry)
+    spec = GraphSpec.from_dict({"inputs": [{"id": "x", "shape": list(shape)}], "nodes": raw_nodes, "outputs": outputs})
+    infer_graph(spec).raise_for_error()
+    return spec
