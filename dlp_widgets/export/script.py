@@ -257,6 +257,9 @@ def main():
         if args.out:
             torch.save(model.state_dict(), args.out)
     if world > 1:
+        # DDP's reducer goes while the process group still exists: left to the interpreter's
+        # exit, gloo's threads can outlive it and abort the process after the results are out
+        del net
         dist.barrier()
         dist.destroy_process_group()
 
