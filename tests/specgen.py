@@ -189,18 +189,24 @@ def graph_specs(draw, max_nodes: int = 10):
             src = draw(st.sampled_from(values)) if draw(st.booleans()) else values[-1]
             rank, hint = src[1], list(src[2])
             if rank == 3:
-                pool = ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Flatten", "Tanh", "AdaptiveAvgPool2d"]
+                pool = ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Flatten", "Tanh", "AdaptiveAvgPool2d", "Mean"]
             else:
                 pool = ["Linear", "ReLU", "BatchNorm1d", "Tanh", "Dropout", "LayerNorm"]
             kind = draw(st.sampled_from(pool))
-            params = draw(layer_params(kind, rank, hint))
+            if kind == "Mean":  # global pooling as MNASNet does it, or a dimension that cannot be
+                params = {
+                    "dim": draw(st.sampled_from([[2, 3], [-1], [1], [0], [2, 2], -4, 3])),
+                    "keepdim": draw(st.booleans()),
+                }
+            else:
+                params = draw(layer_params(kind, rank, hint))
             node = {"id": node_id, "type": kind}
             if params:
                 node["params"] = params
             if src is not values[-1] or draw(st.booleans()):
                 node["inputs"] = [src[0]]
-            if kind == "Flatten":
-                rank, hint = 1, [max(1, _prod(hint))]
+            if kind == "Flatten" or (kind == "Mean" and params["dim"] == [2, 3] and not params["keepdim"]):
+                rank, hint = (1, [max(1, _prod(hint))]) if kind == "Flatten" else (1, hint[:1])
             elif kind == "Linear":
                 hint = hint[:-1] + [params["out_features"]]
             elif kind == "Conv2d":

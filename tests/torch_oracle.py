@@ -70,6 +70,10 @@ def run_graph(model: dict) -> tuple[dict[str, tuple[tuple[int, ...], int]], str 
                 warnings.filterwarnings("ignore", message=".*padding=.same.*")
                 n_params = 0
                 with torch.no_grad():
+                    if raw["type"] in ("Add", "Mul") and len({a.dim() for a in args}) > 1:
+                        # torch would line the batch of one up with a feature of the other, so
+                        # examples would mix: a model must refuse it (as the inference does)
+                        raise ValueError("inputs of different ranks")
                     if raw["type"] == "Add":
                         out = args[0]
                         for a in args[1:]:
@@ -80,6 +84,14 @@ def run_graph(model: dict) -> tuple[dict[str, tuple[tuple[int, ...], int]], str 
                             out = out * a
                     elif raw["type"] == "Concat":
                         out = torch.cat(args, dim=raw.get("params", {}).get("dim", 1))
+                    elif raw["type"] == "Mean":
+                        p = raw["params"]
+                        dims = tuple(p["dim"]) if isinstance(p["dim"], list) else p["dim"]
+                        if 0 in (
+                            [d % args[0].dim() for d in dims] if isinstance(dims, tuple) else [dims % args[0].dim()]
+                        ):
+                            raise ValueError("a mean over the batch")  # torch would allow it; a model must not
+                        out = args[0].mean(dim=dims, keepdim=p.get("keepdim", False))
                     else:
                         layer = LayerSpec(raw["type"], raw.get("params", {}))
                         entry = CATALOGUE[layer.type]

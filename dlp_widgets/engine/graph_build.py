@@ -38,6 +38,10 @@ def build_graph_model(graph: GraphSpec, *, report: GraphReport | None = None) ->
         args = [values[s] for s in graph.sources(i)]
         if node.type == "Concat":
             values[node.id] = g.call_function(torch.cat, (tuple(args),), {"dim": node.filled()["dim"]})
+        elif node.type == "Mean":
+            p = node.filled()
+            dims = tuple(p["dim"]) if isinstance(p["dim"], list) else (p["dim"],)
+            values[node.id] = g.call_function(torch.mean, (args[0],), {"dim": dims, "keepdim": p["keepdim"]})
         elif node.type in MERGE_CALLS:
             call = MERGE_CALLS[node.type]
             values[node.id] = reduce(lambda a, b, call=call: g.call_function(call, (a, b)), args)

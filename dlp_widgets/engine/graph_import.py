@@ -71,6 +71,14 @@ def _pool(kind: str, names: tuple[str, ...]) -> Callable[[tuple, dict], tuple[st
     return make
 
 
+def _mean(args: tuple, kwargs: dict) -> tuple[str, dict[str, Any]]:
+    dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+    if dim is None:  # every dimension, the batch's too: no node averages across examples
+        raise SpecError("a mean over every dimension (the batch's too) is not supported; name the dimensions")
+    keepdim = kwargs.get("keepdim", args[2] if len(args) > 2 else False)
+    return "Mean", {"dim": list(dim) if isinstance(dim, (list, tuple)) else dim, "keepdim": bool(keepdim)}
+
+
 def _cat(args: tuple, kwargs: dict) -> tuple[str, dict[str, Any]]:
     return "Concat", {"dim": kwargs.get("dim", args[1] if len(args) > 1 else 0)}
 
@@ -90,6 +98,7 @@ FUNCTIONS: dict[Any, Callable[[tuple, dict], tuple[str, dict[str, Any]]]] = {
     F.relu: lambda a, k: ("ReLU", {}),
     torch.sigmoid: lambda a, k: ("Sigmoid", {}),
     F.adaptive_avg_pool2d: _adaptive_avg,
+    torch.mean: _mean,
     F.avg_pool2d: _pool("AvgPool2d", ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")),
     torch.max_pool2d: _pool("MaxPool2d", ("kernel_size", "stride", "padding", "dilation", "ceil_mode")),
     F.max_pool2d: _pool("MaxPool2d", ("kernel_size", "stride", "padding", "dilation", "ceil_mode")),
@@ -100,6 +109,7 @@ METHODS: dict[str, Callable[[tuple, dict], tuple[str, dict[str, Any]]]] = {
     "sigmoid": lambda a, k: ("Sigmoid", {}),
     "add": lambda a, k: ("Add", {}),
     "mul": lambda a, k: ("Mul", {}),
+    "mean": _mean,
 }
 
 
@@ -173,7 +183,12 @@ def from_torch_graph(module: nn.Module, input_shape: list[int] | tuple[int, ...]
                 inputs = [a for a in node.args[0] if isinstance(a, fx.Node)]
             if make is None or not inputs:
                 raise SpecError(f"{where}: call to {_call_name(node.target)} is not supported", node=where or None)
-            args = tuple(None if isinstance(a, (fx.Node, list)) else a for a in node.args)
+            args = tuple(
+                None
+                if isinstance(a, fx.Node) or (isinstance(a, (list, tuple)) and any(isinstance(v, fx.Node) for v in a))
+                else a
+                for a in node.args
+            )
             kwargs = {k: v for k, v in node.kwargs.items() if not isinstance(v, fx.Node)}
             if node.target in (
                 operator.add,

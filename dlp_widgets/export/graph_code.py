@@ -58,7 +58,7 @@ def graph_source(graph: GraphSpec, *, class_name: str = "Model") -> str:
     folders: set[str] = set()
     for i in report.order:
         node, info = graph.nodes[i], report.nodes[i]
-        if node.is_merge:
+        if node.is_merge or node.is_op:
             continue
         in_shape = report.shape_of(graph.sources(i)[0])
         call = layer_call(node.type, node.params, in_shape)
@@ -89,6 +89,10 @@ def graph_source(graph: GraphSpec, *, class_name: str = "Model") -> str:
             expr = OPERATORS[node.type].join(srcs)
         elif node.type == "Concat":
             expr = f"torch.cat([{', '.join(srcs)}], dim={node.filled()['dim']})"
+        elif node.type == "Mean":
+            p = node.filled()
+            dims = tuple(p["dim"]) if isinstance(p["dim"], list) else (p["dim"],)
+            expr = f"torch.mean({srcs[0]}, dim={dims!r}, keepdim={p['keepdim']!r})"
         else:
             expr = f"{_attribute(node.id)}({srcs[0]})"
         lines.append(f"        {names[node.id]} = {expr}  # -> {fmt_shape(info.output_shape)}")

@@ -19,6 +19,7 @@ from . import catalogue
 from .errors import SpecError
 from .merges import MERGES
 from .model import LayerSpec, ModelSpec, check_params, parse_input_shape
+from .ops import OPS
 from .params import describe_value
 from .parsing import check_keys, key_text, require_object, suggest, unknown_key
 
@@ -49,9 +50,14 @@ class NodeSpec:
     def is_merge(self) -> bool:
         return self.type in MERGES
 
+    @property
+    def is_op(self) -> bool:
+        """An operation of one input that is a call, not a module (``Mean``)."""
+        return self.type in OPS
+
     def filled(self) -> dict[str, Any]:
         """The given parameters over torch's defaults."""
-        entry = MERGES.get(self.type) or catalogue.CATALOGUE[self.type]
+        entry = MERGES.get(self.type) or OPS.get(self.type) or catalogue.CATALOGUE[self.type]
         return {**entry.defaults(), **self.params}
 
     def layer(self) -> LayerSpec:
@@ -106,12 +112,12 @@ def parse_node(raw: Any, index: int) -> NodeSpec:
                 unknown_key(key, NODE_KEYS, f'node "{node_id}"'), node=node_id, path=f"{path}.{key_text(key)}"
             )
     kind = raw.get("type")
-    known = [*catalogue.CATALOGUE, *MERGES]
+    known = [*catalogue.CATALOGUE, *MERGES, *OPS]
     if not isinstance(kind, str) or kind not in known:
         hint = suggest(kind, known) if isinstance(kind, str) else ""
         shown = f'"{key_text(kind)}"' if isinstance(kind, str) else describe_value(kind)
         raise SpecError(f'node "{node_id}" has an unknown type {shown}.{hint}', node=node_id, path=f"{path}.type")
-    entry = MERGES.get(kind) or catalogue.CATALOGUE[kind]
+    entry = MERGES.get(kind) or OPS.get(kind) or catalogue.CATALOGUE[kind]
     words = node_words(kind, node_id)
     params = raw.get("params") or {}
     if not isinstance(params, dict):
@@ -228,7 +234,7 @@ class GraphSpec:
 
     def as_chain(self) -> ModelSpec | None:
         """The version-1 model this graph is, when it is a chain; None otherwise."""
-        if len(self.inputs) != 1 or any(n.is_merge for n in self.nodes):
+        if len(self.inputs) != 1 or any(n.is_merge or n.is_op for n in self.nodes):
             return None
         for i, node in enumerate(self.nodes):
             previous = self.nodes[i - 1].id if i else self.inputs[0].id

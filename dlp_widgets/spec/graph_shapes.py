@@ -17,6 +17,7 @@ from .errors import SpecError
 from .graph import GraphSpec, node_words
 from .layer_info import LayerInfo
 from .merges import MERGES
+from .ops import OPS
 from .rules import MAX_VALUES_PER_EXAMPLE, Shape, ShapeError, fmt_shape
 
 
@@ -176,6 +177,16 @@ def _infer_node(
         if node.is_merge:
             described = [f'"{s}"' for s in srcs]
             out, n_params, warning = MERGES[node.type].rule(node.filled(), shapes, described, words), 0, None
+        elif node.is_op:
+            missing = next((p for p in OPS[node.type].params if p.required and p.name not in node.params), None)
+            if missing is not None:
+                raise SpecError(
+                    f"{words} needs {missing.name} ({missing.help})",
+                    node=node.id,
+                    param=missing.name,
+                    path=f"{path}.params",
+                )
+            out, n_params, warning = OPS[node.type].rule(node.filled(), shapes[0], words), 0, None
         else:
             entry = catalogue.CATALOGUE[node.type]
             missing = entry.missing(node.params)

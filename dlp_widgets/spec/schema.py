@@ -16,6 +16,7 @@ from .data_section import DEFAULT_MAX_CATEGORIES, MAX_CATEGORIES, MIN_CATEGORIES
 from .graph import ID, MAX_INPUTS, MAX_NODE_INPUTS, MAX_NODES
 from .merges import MERGES
 from .model import MAX_DIM, MAX_LAYERS
+from .ops import OPS
 from .params import Param
 from .training import TASKS, TRAINING_FIELDS
 from .transforms import TRANSFORMS
@@ -130,7 +131,7 @@ def _graph_schema() -> dict[str, Any]:
             "nodes": {
                 "type": "array",
                 "maxItems": MAX_NODES,
-                "items": {"oneOf": [{"$ref": f"#/$defs/node.{name}"} for name in [*CATALOGUE, *MERGES]]},
+                "items": {"oneOf": [{"$ref": f"#/$defs/node.{name}"} for name in [*CATALOGUE, *MERGES, *OPS]]},
             },
             "outputs": {
                 "type": ["array", "null"],
@@ -228,6 +229,7 @@ def json_schema() -> dict[str, Any]:
             **{name: _entry_schema(entry) for name, entry in CATALOGUE.items()},
             **{f"node.{name}": _node_schema(entry, merge=False) for name, entry in CATALOGUE.items()},
             **{f"node.{name}": _node_schema(entry, merge=True) for name, entry in MERGES.items()},
+            **{f"node.{name}": _node_schema(entry, merge=False) for name, entry in OPS.items()},
             **{f"transform.{name}": _entry_schema(entry) for name, entry in TRANSFORMS.items()},
         },
     }

@@ -30,6 +30,7 @@ NETWORKS = [
     ("mobilenet_v2", [3, 64, 64], {}),
     ("mobilenet_v3_small", [3, 64, 64], {}),
     ("regnet_y_400mf", [3, 64, 64], {}),  # module paths with "-": block1-0
+    ("mnasnet0_5", [3, 64, 64], {}),  # x.mean([2, 3]): a Mean node
     ("inception_v3", [3, 96, 96], {"aux_logits": False, "init_weights": False}),
 ]
 
@@ -149,3 +150,17 @@ def test_dlp_from_torch_gives_a_chain_for_a_sequential_and_a_graph_otherwise():
     with torch.no_grad():
         torch.testing.assert_close(built(x), net(x))
     assert isinstance(dlp.build_model({"version": 2, "model": graph.to_dict()}), torch.fx.GraphModule)
+
+
+@pytest.mark.parametrize("name", ["mnasnet0_5", "densenet121"])
+def test_the_code_export_of_an_imported_network_loads_its_weights(name):
+    from dlp_widgets.export.graph_code import graph_source
+
+    net = torchvision.models.get_model(name, weights=None).eval()
+    namespace: dict = {}
+    exec(compile(graph_source(from_torch_graph(net, [3, 64, 64])), name, "exec"), namespace)  # our own code
+    model = namespace["model"].eval()
+    model.load_state_dict(net.state_dict(), strict=True)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), net(x), atol=1e-5, rtol=1e-5)
