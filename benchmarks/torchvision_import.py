@@ -21,7 +21,10 @@ from dlp_widgets.spec import SpecError
 from dlp_widgets.spec.graph_shapes import infer_graph
 
 warnings.filterwarnings("ignore")
-EXTRA = {"googlenet": {"aux_logits": False, "init_weights": False}, "inception_v3": {"aux_logits": False, "init_weights": False}}
+EXTRA = {
+    "googlenet": {"aux_logits": False, "init_weights": False},
+    "inception_v3": {"aux_logits": False, "init_weights": False},
+}
 
 
 def main() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import warnings
 
 import torch
-from torch import nn
 
+from dlp_widgets.engine.layer_classes import layer_class
 from dlp_widgets.spec import CATALOGUE, LayerSpec
 
 
@@ -33,7 +33,7 @@ def run_layers(model: dict) -> tuple[list[tuple[tuple[int, ...], int]], int | No
                 warnings.simplefilter("error")
                 # a note about speed that torch gives once per process, not a refusal
                 warnings.filterwarnings("ignore", message=".*padding=.same.*")
-                module = getattr(nn, entry.name)(**_torch_kwargs(entry, layer.params, tuple(x.shape[1:])))
+                module = layer_class(entry)(**_torch_kwargs(entry, layer.params, tuple(x.shape[1:])))
                 module.eval()
                 with torch.no_grad():
                     x = module(x)
@@ -95,7 +95,7 @@ def run_graph(model: dict) -> tuple[dict[str, tuple[tuple[int, ...], int]], str 
                     else:
                         layer = LayerSpec(raw["type"], raw.get("params", {}))
                         entry = CATALOGUE[layer.type]
-                        module = getattr(nn, entry.name)(**_torch_kwargs(entry, layer.params, tuple(args[0].shape[1:])))
+                        module = layer_class(entry)(**_torch_kwargs(entry, layer.params, tuple(args[0].shape[1:])))
                         module.eval()
                         out = module(args[0])
                         n_params = sum(p.numel() for p in module.parameters() if p.requires_grad)

@@ -19,6 +19,7 @@ from ..spec.graph_shapes import GraphReport
 from ..spec.model import parse_input_shape
 from ..spec.shapes import ShapeReport, canonical
 from .graph_build import build_graph_model
+from .layer_classes import layer_class
 from .module_params import layer_of
 
 
@@ -49,7 +50,7 @@ def build_model(
     shape = spec.input_shape
     for layer, info in zip(spec.layers, report.layers, strict=True):
         entry = CATALOGUE[layer.type]
-        cls = getattr(nn, entry.name)
+        cls = layer_class(entry)
         modules.append(cls(**entry.constructor_kwargs(layer.params, shape)))
         shape = info.output_shape
     model_ = nn.Sequential(*modules)

@@ -18,6 +18,7 @@ from ..spec import CATALOGUE, SpecError
 from ..spec.costs import MAX_PARAMS
 from ..spec.graph import GraphSpec
 from ..spec.graph_shapes import GraphReport, infer_graph
+from .layer_classes import layer_class
 
 MERGE_CALLS = {"Add": operator.add, "Mul": operator.mul}
 
@@ -49,7 +50,7 @@ def build_graph_model(graph: GraphSpec, *, report: GraphReport | None = None) ->
             entry = CATALOGUE[node.type]
             source = graph.sources(i)[0]
             in_shape = report.shape_of(source)
-            modules[node.id] = getattr(nn, entry.name)(**entry.constructor_kwargs(node.params, in_shape))
+            modules[node.id] = layer_class(entry)(**entry.constructor_kwargs(node.params, in_shape))
             values[node.id] = g.call_module(node.id, (args[0],))
     outputs = [values[o] for o in report.outputs]
     g.output(outputs[0] if len(outputs) == 1 else tuple(outputs))

@@ -15,10 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from ..spec import SpecError
+from ..spec import CATALOGUE, SpecError
 from ..spec.graph import GraphSpec, check_id
 from ..spec.graph_shapes import infer_graph
 from ..spec.model import parse_input_shape
+from .layer_classes import layer_class
 from .module_params import layer_of
 
 
@@ -28,6 +29,13 @@ class _PathTracer(fx.Tracer):
     def __init__(self) -> None:
         super().__init__()
         self.paths: list[str] = []
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        # the catalogue's layers from torchvision (StochasticDepth) are layers, not code to trace
+        entry = CATALOGUE.get(type(m).__name__)
+        if entry is not None and entry.module != "torch.nn" and type(m) is layer_class(entry):
+            return True
+        return super().is_leaf_module(m, module_qualified_name)
 
     def call_module(self, m: nn.Module, forward: Callable, args: tuple, kwargs: dict) -> Any:
         if self.is_leaf_module(m, self.path_of_module(m)):

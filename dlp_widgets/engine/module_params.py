@@ -10,13 +10,14 @@ from typing import Any
 from torch import nn
 
 from ..spec import CATALOGUE, SpecError
+from .layer_classes import layer_class
 
 
 def layer_of(child: nn.Module, name: str, **place: Any) -> tuple[str, dict[str, Any]]:
     """``(type, params)`` of ``child``, found at ``name`` in its network; ``place`` (``layer=``
     or ``node=``) is where a refusal points."""
     entry = CATALOGUE.get(type(child).__name__)
-    if entry is None or type(child) is not getattr(nn, entry.name):
+    if entry is None or type(child) is not layer_class(entry):
         raise SpecError(
             f"module `{name}` ({type(child).__module__}.{type(child).__qualname__}) is not a "
             f"catalogue layer; supported: {', '.join(CATALOGUE)}",

@@ -45,7 +45,16 @@ def layer_call(type_: str, params: dict[str, Any], in_shape: tuple[int, ...]) ->
         if isinstance(value, tuple) and len(set(value)) == 1 and value[0] == default:
             continue
         args.append(f"{p.name}={_literal(value)}")
-    return f"nn.{type_}({', '.join(args)})"
+    owner = "nn" if entry.module == "torch.nn" else entry.module  # torchvision.ops.StochasticDepth
+    return f"{owner}.{type_}({', '.join(args)})"
+
+
+def imports_for(types: list[str]) -> list[str]:
+    """The import lines a model of these layer types needs."""
+    lines = ["import torch"]
+    if any(CATALOGUE[t].module == "torchvision.ops" for t in types if t in CATALOGUE):
+        lines.append("import torchvision.ops")
+    return [*lines, "from torch import nn"]
 
 
 def model_source(model: ModelSpec | dict[str, Any] | str, *, name: str = "model") -> str:
@@ -53,8 +62,7 @@ def model_source(model: ModelSpec | dict[str, Any] | str, *, name: str = "model"
     spec = load_model_spec(model)
     report = check(spec)
     lines = [
-        "import torch",
-        "from torch import nn",
+        *imports_for([layer.type for layer in spec.layers]),
         "",
         f"# input: {fmt_shape(spec.input_shape)} per example (the batch dimension comes first and is not shown)",
         f"{name} = nn.Sequential(",

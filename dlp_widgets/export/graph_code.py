@@ -11,7 +11,7 @@ from typing import Any
 from ..spec.graph import GraphSpec, is_graph
 from ..spec.graph_shapes import infer_graph
 from ..spec.rules import fmt_shape
-from .code import layer_call, model_source
+from .code import imports_for, layer_call, model_source
 
 OPERATORS = {"Add": " + ", "Mul": " * "}
 
@@ -47,8 +47,7 @@ def graph_source(graph: GraphSpec, *, class_name: str = "Model") -> str:
     used = [graph.nodes[i] for i in report.order]
     names = _variables([g.id for g in graph.inputs] + [n.id for n in used])
     lines = [
-        "import torch",
-        "from torch import nn",
+        *imports_for([n.type for n in used]),
         "",
         "",
         f"class {class_name}(nn.Module):",

@@ -332,7 +332,10 @@ def write_script(
     }
     body = source_of(spec.model)
     model_code = "\n".join(
-        "    " + line if line else "" for line in body.splitlines() if not line.startswith(("import ", "from "))
+        # the script imports torch and nn itself; a torchvision layer's import stays, in build_model
+        "    " + line if line else ""
+        for line in body.splitlines()
+        if line not in ("import torch", "from torch import nn")
     )
     text = TEMPLATE.format(
         title=_docstring_text(name),

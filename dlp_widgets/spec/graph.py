@@ -250,3 +250,21 @@ class GraphSpec:
         if self.outputs is not None:
             out["outputs"] = list(self.outputs)
         return out
+
+
+def chain_of(model: Any) -> ModelSpec:
+    """``model`` as a chain (``ModelSpec``) for what holds chains of layers (the layer builder,
+    the Playground); a graph that is no chain is refused, naming its first merge."""
+    if not is_graph(model):
+        return model if isinstance(model, ModelSpec) else ModelSpec.from_dict(model)
+    graph = model if isinstance(model, GraphSpec) else GraphSpec.from_dict(model.get("model", model))
+    chain = graph.as_chain()
+    if chain is None:
+        first = next((n for n in graph.nodes if n.is_merge or n.inputs is not None), None)
+        where = f' (node "{first.id}")' if first is not None else ""
+        raise SpecError(
+            f"this model is a graph with branches or merges{where}, and the layer builder holds chains of "
+            "layers: see its shapes with dlp.infer(spec) and train it with dlp.train(spec)",
+            node=first.id if first is not None else None,
+        )
+    return chain

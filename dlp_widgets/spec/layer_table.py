@@ -194,6 +194,37 @@ LAYERS: list[LayerType] = [
         rule=rules.dropout2d,
     ),
     LayerType(
+        name="StochasticDepth",
+        category="regularisation",
+        kinds=DATA_KINDS,
+        params=(
+            Param(
+                "p",
+                "float",
+                None,
+                "probability that a row (or the whole batch) is dropped while training",
+                0.0,
+                1.0,
+                required=True,
+            ),
+            Param(
+                "mode",
+                "choice",
+                None,
+                '"row" drops each example on its own, "batch" the whole batch',
+                choices=("batch", "row"),
+                required=True,
+            ),
+        ),
+        summary="Randomly drops a residual branch for some examples while training (torchvision.ops).",
+        formula="training: y = x · m / (1 − p), m ~ Bernoulli(1 − p) per row (or per batch); evaluation: y = x.",
+        shape_rule="output shape = input shape; no trainable parameters.",
+        when="On the branch of a residual block, before its Add, in deep networks (EfficientNet): a network that is "
+        "shallower on average while training, and whole when it predicts.",
+        rule=rules.same_shape,
+        module="torchvision.ops",
+    ),
+    LayerType(
         name="BatchNorm1d",
         category="normalisation",
         kinds=("tabular",),

@@ -36,10 +36,12 @@ class LayerType:
     rule: rules.Rule
     # Inferred input sizes from the incoming shape, for the torch constructor.
     infer: Callable[[tuple[int, ...]], dict[str, Any]] = field(default=lambda shape: {})
+    # where the class lives: torch.nn, or torchvision.ops for the few layers torchvision adds
+    module: str = "torch.nn"
 
     @property
     def torch_class(self) -> str:
-        return f"torch.nn.{self.name}"
+        return f"{self.module}.{self.name}"
 
     @property
     def doc(self) -> str:

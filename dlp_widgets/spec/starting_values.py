@@ -19,6 +19,7 @@ STARTING_VALUES: dict[str, dict[str, Any]] = {
     "MaxPool2d": {"kernel_size": 2},
     "AvgPool2d": {"kernel_size": 2},
     "AdaptiveAvgPool2d": {"output_size": 1},
+    "StochasticDepth": {"p": 0.2, "mode": "row"},
 }
 
 

@@ -27,6 +27,8 @@ MISTAKES: dict[str, str] = {
     "LogSoftmax": "Pairing it with CrossEntropyLoss (which expects raw scores): use NLLLoss with it.",
     "Dropout": "Forgetting that it only acts in training: evaluation uses all values. p close to 1 drops almost everything.",
     "Dropout2d": "Using it on tables (it drops whole channels of images).",
+    "StochasticDepth": "Putting it on the main path rather than a residual branch: a dropped row then loses "
+    'everything, not just one block\'s change. mode="batch" drops the whole batch at once.',
     "BatchNorm1d": "Training with batches of one example: the batch statistics are undefined. On images use BatchNorm2d.",
     "BatchNorm2d": "Very small batches make its statistics noisy; LayerNorm does not depend on the batch.",
     "LayerNorm": "Setting normalized_shape to something other than the last dimensions of its input.",

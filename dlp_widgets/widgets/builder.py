@@ -12,6 +12,7 @@ from typing import Any
 import traitlets
 
 from ..spec import ModelSpec, infer, palette
+from ..spec.graph import GraphSpec, chain_of
 from .base import DLPWidget
 
 
@@ -94,11 +95,11 @@ class LayerBuilder(DLPWidget):
         return spec
 
     @spec.setter
-    def spec(self, value: ModelSpec | dict[str, Any]) -> None:
-        raw = value.to_dict() if isinstance(value, ModelSpec) else dict(value)
+    def spec(self, value: ModelSpec | GraphSpec | dict[str, Any]) -> None:
+        raw = value.to_dict() if isinstance(value, (ModelSpec, GraphSpec)) else dict(value)
         if "model" in raw:
             raw = raw["model"]
-        spec = ModelSpec.from_dict(raw)  # shapes may be wrong (shown in place); structure may not
+        spec = chain_of(raw)  # shapes may be wrong (shown in place); structure may not
         with self.hold_sync():
             self.input_shape = list(spec.input_shape)
             self.layers = [layer.to_dict() for layer in spec.layers]

@@ -160,12 +160,14 @@ class Playground(W.VBox):
 
     @spec.setter
     def spec(self, value: Any) -> None:
+        from ..spec.graph import chain_of
         from ..spec.io import load_spec
 
         spec = load_spec(value, check_shapes=False)
-        self.data.apply(spec.data, image_model=len(spec.model.input_shape) == 3)
+        model = chain_of(spec.model)  # refused before anything is changed
+        self.data.apply(spec.data, image_model=len(model.input_shape) == 3)
         self.settings.set_values(spec.training)
-        self.builder.spec = spec.model
+        self.builder.spec = model
 
     # -- review and train
 

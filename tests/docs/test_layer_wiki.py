@@ -2,9 +2,9 @@
 
 import pytest
 import torch
-from torch import nn
 
 import dlp_widgets as dlp
+from dlp_widgets.engine.layer_classes import layer_class
 from dlp_widgets.layer_docs import page
 from dlp_widgets.spec import CATALOGUE
 from dlp_widgets.spec.wiki import GLOSSARY, worked_example
@@ -27,7 +27,7 @@ def test_every_layer_has_a_full_page(name):
 def test_worked_examples_match_torch(name):
     ex = worked_example(name)
     entry = CATALOGUE[name]
-    module = getattr(nn, name)(**entry.constructor_kwargs(ex["layer_params"], tuple(ex["input"]))).eval()
+    module = layer_class(entry)(**entry.constructor_kwargs(ex["layer_params"], tuple(ex["input"]))).eval()
     with torch.no_grad():
         out = module(torch.zeros(2, *ex["input"]))
     assert list(out.shape[1:]) == ex["output"]

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from torch import nn
 
+from dlp_widgets.engine.layer_classes import layer_class
 from dlp_widgets.spec import CATALOGUE, CATEGORIES, infer, palette
 from dlp_widgets.spec.catalogue import DATA_KINDS, STARTING_VALUES, starting_layer
 
@@ -44,8 +44,11 @@ def test_entry_matches_torch(name):
     """A parameter a spec leaves out means what it means in torch, with no exceptions: torch's
     default where it has one, else required (or, for an input size, inferred)."""
     entry = CATALOGUE[name]
-    assert entry.torch_class == f"torch.nn.{name}"
-    signature = inspect.signature(getattr(nn, name)).parameters
+    cls = layer_class(entry)
+    assert cls.__module__.startswith(entry.module)  # torch.nn.modules.linear, torchvision.ops.stochastic_depth
+    assert f"{entry.module}.{name}" == entry.torch_class and cls.__name__ == name
+    assert entry.module in ("torch.nn", "torchvision.ops")
+    signature = inspect.signature(cls).parameters
     for p in entry.params:
         assert p.name in signature, f"{name}.{p.name} is not a torch argument"
         torch_default = signature[p.name].default
@@ -103,7 +106,7 @@ def test_entry_is_documented(name):
         if p.default is not None:
             assert p.check(p.default) == p.default, (name, p.name)
         if p.kind == "choice":
-            assert p.default in p.choices
+            assert p.default in p.choices or (p.required and p.default is None)
 
 
 def test_palette_is_grouped_in_category_order():
