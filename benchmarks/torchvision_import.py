@@ -4,11 +4,13 @@ spec's parameter count equals torch's, and how long shape inference over the gra
 (median of 20, no torch involved) — the builder re-checks a graph on every edit.
 
     python benchmarks/torchvision_import.py            # a Markdown table
+    python benchmarks/torchvision_import.py shufflenet  # only the networks whose names hold a word
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 import warnings
 
@@ -27,11 +29,13 @@ EXTRA = {
 }
 
 
-def main() -> None:
+def main(words: list[str]) -> None:
     torch.set_num_threads(2)
     print("| network | result | nodes | parameters (spec = torch) | shape inference |")
     print("|---|---|---|---|---|")
     for name in list_models(module=torchvision.models):
+        if words and not any(w in name for w in words):
+            continue  # rows to update alone, without building every network again
         net = torchvision.models.get_model(name, weights=None, **EXTRA.get(name, {}))
         shape = [3, 299, 299] if name == "inception_v3" else [3, 224, 224]
         try:
@@ -53,4 +57,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -6,8 +6,9 @@
   (c) the engine headless (per-epoch store rows and checkpoints included),
   (d) the engine with a subscriber doing what the dashboard does (throttled progress,
       per-epoch payloads serialised as for the browser).
-Prints c/a (target ≤ 1.05), d/a (target ≤ 1.10) and b/c (target ≥ 2). A CUDA section runs
-where a GPU exists.
+Prints c/a (target ≤ 1.05), d/a (target ≤ 1.10) and b/c (target ≥ 2), and what the training
+coach's signals (gradient norms, inactive units, predictions per class) cost: (c) against the
+same engine without them (target ≤ 1.03). A CUDA section runs where a GPU exists.
 
 Then two whole calls, each against a plain PyTorch program doing the same job from the same
 raw data (its own preparation included):
@@ -24,6 +25,7 @@ Both targets: ≤ 1.05.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -146,13 +148,33 @@ class DashboardLike:
             self.sent += 1
 
 
-def engine(frame, epochs, device, subscriber=None):
+class NoSignals:
+    """The loop without the training coach's measurements: what they cost is the difference."""
+
+    @staticmethod
+    def samples(batch: int, n_batches: int) -> bool:
+        return False
+
+    def first_batch(self, x, loss) -> None:  # noqa: ANN001
+        pass
+
+    @contextlib.contextmanager
+    def watching_units(self):  # noqa: ANN201
+        yield
+
+    def epoch_end(self, epoch: int, *counts) -> dict:  # noqa: ANN002
+        return {"epoch": epoch}
+
+
+def engine(frame, epochs, device, subscriber=None, signals=True):
     from dlp_widgets.engine.runner import _new_run
 
     spec = json.loads(json.dumps(SPEC))
     spec["training"]["epochs"] = epochs
     spec["training"]["device"] = device.type
     run, trainer = _new_run(spec, frame, name="bench", epochs=epochs, store=None)
+    if not signals:
+        trainer.probe = NoSignals()
     if subscriber is not None:
         run.subscribe(subscriber)
     t0 = time.perf_counter()
@@ -172,12 +194,13 @@ def measure(device: torch.device, rows: int, epochs: int, repeat: int) -> None:
     frame = make_frame(rows)
     data = prepare_tabular(frame, "label", test_size=0.2, seed=0)
     xtr, ytr, xte, yte = (t.to(device) for t in data.tensors())
-    times = {"a": [], "b": [], "c": [], "d": []}
+    times = {"a": [], "b": [], "c": [], "d": [], "s": []}
     for _ in range(repeat):  # interleaved, so drifts in machine load hit every variant
         times["a"].append(plain_loop(xtr, ytr, xte, yte, epochs, device))
         times["b"].append(original_style(xtr, ytr, xte, yte, epochs, device))
         times["c"].append(engine(frame, epochs, device))
         times["d"].append(engine(frame, epochs, device, DashboardLike()))
+        times["s"].append(engine(frame, epochs, device, signals=False))
     med = {k: statistics.median(v) for k, v in times.items()}
     print(
         f"device {device}, {rows:,} rows × 20 features, MLP 20-64-64-3, batch 256, {epochs} epochs, median of {repeat}"
@@ -193,6 +216,7 @@ def measure(device: torch.device, rows: int, epochs: int, repeat: int) -> None:
     print(f"  c/a = {med['c'] / med['a']:.3f}  (target ≤ 1.05)")
     print(f"  d/a = {med['d'] / med['a']:.3f}  (target ≤ 1.10)")
     print(f"  b/c = {med['b'] / med['c']:.2f}   (target ≥ 2)")
+    print(f"  the coach's signals: c / (c without them) = {med['c'] / med['s']:.3f}  (target ≤ 1.03)")
 
 
 # -- whole calls: everything from the raw data to the trained model

@@ -1,9 +1,16 @@
 """Widget speed in a real Chromium:
-1. render time of a LayerBuilder holding 100 layers (the built ESM; target < 100 ms),
+1. render time of a LayerBuilder holding a chain of 100 layers, laid out anew each time
+   (the built ESM; target < 100 ms),
 2. an edit round trip in JupyterLab: a parameter typed in the browser, validated by the
    kernel's shape inference, the new shape drawn (target < 150 ms),
 3. training with the dashboard attached in a real kernel and browser vs headless, on the
-   same run (target ≤ 1.10).
+   same run (target ≤ 1.10),
+4. torchvision's ResNet-50 imported in a JupyterLab cell (LayerBuilder.from_torch): the
+   render of the canvas collapsed by block (target < 150 ms) and fully expanded (target
+   < 500 ms), each a full layout and draw in Lab's page, timed in the page through the forced
+   layout; and the edit round trip on it: a Conv2d parameter typed in the browser, the
+   kernel's shape inference, the new shape downstream drawn (target < 200 ms), collapsed and
+   expanded. The same renders in the static harness (no Lab around it) for comparison.
 
   python benchmarks/widgets_bench.py
 """
@@ -21,7 +28,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "browser"), str(ROOT / "tests")]
 
 from conftest import CHROME_ARGS, CHROMIUM, JupyterServer, serve_static  # noqa: E402
-from dlp_widgets.spec import infer, palette  # noqa: E402
+from dlp_widgets.widgets.builder import _catalogue_with_pages, builder_report  # noqa: E402
 
 KERNEL_BENCH = r"""
 import json, time, warnings
@@ -61,15 +68,28 @@ print("BENCH" + json.dumps({k: sorted(v)[1] for k, v in times.items()}))
 """
 
 
+def chain_of_100(tag: str) -> dict:
+    nodes = []
+    for i in range(50):
+        nodes += [
+            {"id": f"{tag}linear{i}", "type": "Linear", "params": {"out_features": 16}},
+            {"id": f"{tag}relu{i}", "type": "ReLU"},
+        ]
+    return {"inputs": [{"id": "x", "shape": [4]}], "nodes": nodes}
+
+
 def render_100(browser) -> list[float]:
     with serve_static() as base:
-        layers = [{"type": "Linear", "params": {"out_features": 16}}, {"type": "ReLU"}] * 50
+        # chains with other ids each time: each draw is a new structure, laid out anew (the
+        # layout cache keeps a few structures)
+        graphs = [chain_of_100(f"g{i}_") for i in range(21)]
+        reports = [builder_report(g) for g in graphs]
         state = {
-            "catalogue": palette(),
-            "input_shape": [4],
-            "layers": layers,
-            "selected": -1,
-            "report": infer({"input_shape": [4], "layers": layers}).to_dict(),
+            "catalogue": _catalogue_with_pages(),
+            "graph": graphs[0],
+            "selected": [],
+            "collapsed": [],
+            "report": reports[0],
         }
         query = urllib.parse.urlencode(
             {"esm": "/dlp_widgets/static/builder.js", "css": "/dlp_widgets/static/builder.css"}
@@ -78,21 +98,20 @@ def render_100(browser) -> list[float]:
         page.add_init_script(f"window.__initialState = {json.dumps(state)};")
         page.goto(f"{base}/tests/browser/harness.html?{query}")
         page.wait_for_function("window.__ready === true")
-        report = state["report"]
         samples = page.evaluate(
-            """r => {
+            """([graphs, reports]) => {
             const out = [];
             for (let i = 0; i < 20; i++) {
-                const layers = window.__model._state.layers.slice().reverse();
+                const k = i + 1;
                 const t0 = performance.now();
-                window.__model._pyset('layers', layers);
-                window.__model._pyset('report', r);
+                window.__model._pyset('graph', graphs[k]);
+                window.__model._pyset('report', reports[k]);
                 document.body.offsetHeight;  // force layout: the render is done when it is laid out
                 out.push(performance.now() - t0);
             }
             return out;
         }""",
-            report,
+            [graphs, reports],
         )
         page.close()
         return samples
@@ -113,14 +132,14 @@ def lab_measurements(browser) -> tuple[list[float], dict]:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         server.open(page, name)
         server.run_all(page)
-        page.wait_for_selector(".dlp-builder .dlp-layer", timeout=120_000)
-        page.locator(".dlp-builder [data-layer-index='0']").click()
+        page.wait_for_selector('.dlp-builder [data-node-id="0"]', timeout=120_000)
+        page.locator('.dlp-builder [data-node-id="0"]').click()
         samples = page.evaluate("""async () => {
             const out = [];
             for (let i = 0; i < 15; i++) {
                 const value = 20 + i;
                 const input = document.querySelector(".dlp-builder [data-param=out_features] input");
-                const shape = () => document.querySelector(".dlp-builder [data-layer-index='0'] .dlp-layer-shape").textContent;
+                const shape = () => document.querySelector('.dlp-builder [data-node-id="0"] .dlp-node-shape').textContent;
                 const t0 = performance.now();
                 input.value = String(value);
                 input.dispatchEvent(new Event("change"));
@@ -153,16 +172,163 @@ def lab_measurements(browser) -> tuple[list[float], dict]:
         server.stop()
 
 
+RESNET50 = "import torchvision\nb = dlp.LayerBuilder.from_torch(torchvision.models.resnet50(), [3, 224, 224])\nb"
+
+# In the page: the canvas drawn anew (Re-layout: the layout cache emptied, laid out, drawn)
+# in the view it shows, then Expand all (its first, uncached draw) and the expanded view
+# drawn anew. Each timing ends with a forced layout: the render is done when it is laid out.
+RENDERS_IN_PAGE = """async (n) => {
+    const root = document.querySelector('.dlp-builder');
+    const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    const click = (selector) => {
+        const t0 = performance.now();
+        root.querySelector(selector).click();
+        document.body.offsetHeight;
+        return performance.now() - t0;
+    };
+    const again = async () => {
+        const out = [];
+        for (let i = 0; i < n; i++) { out.push(click('.dlp-relayout')); await frame(); }
+        return out;
+    };
+    const collapsed = await again();
+    const nodesCollapsed = root.querySelectorAll('.dlp-graph .dlp-node, .dlp-graph .dlp-block').length;
+    const expandFirst = click('.dlp-expand-all');
+    await frame();
+    const expanded = await again();
+    const nodesExpanded = root.querySelectorAll('.dlp-graph .dlp-node').length;
+    return {collapsed, expandFirst, expanded, nodesCollapsed, nodesExpanded};
+}"""
+
+# In the page: the stem's stride typed (1, then 2, …) and sent; timed until the view shows
+# the shape the kernel inferred downstream (`shown(stride)` true).
+EDITS_IN_PAGE = """async ([n, shownJs]) => {
+    const root = document.querySelector('.dlp-builder');
+    const shown = new Function('root', 'stride', shownJs);
+    const out = [];
+    for (let i = 0; i < n; i++) {
+        const stride = i % 2 ? 2 : 1;
+        const input = root.querySelector('[data-param=stride] input');
+        const t0 = performance.now();
+        input.value = String(stride);
+        input.dispatchEvent(new Event('change'));
+        await new Promise((resolve) => {
+            const check = () => (shown(root, stride) ? resolve() : requestAnimationFrame(check));
+            check();
+        });
+        out.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    return out;
+}"""
+# the last block's output: [2048, 14, 14] with a stride-1 stem, [2048, 7, 7] with stride 2
+SHOWN_COLLAPSED = (
+    "const t = root.querySelector('[data-block=\"layer4\"] .dlp-block-shapes').textContent;"
+    "return t.endsWith(stride === 1 ? '[2048, 14, 14]' : '[2048, 7, 7]');"
+)
+SHOWN_EXPANDED = (
+    "const t = root.querySelector('[data-node-id=\"layer4.2.add\"] .dlp-node-shape').textContent;"
+    "return t === (stride === 1 ? '[2048, 14, 14]' : '[2048, 7, 7]');"
+)
+
+
+def resnet50_in_lab(browser) -> dict:
+    server = JupyterServer("lab", pathlib.Path(tempfile.mkdtemp()))
+    try:
+        name = server.write_notebook(
+            "resnet50.ipynb",
+            [f"import os\nos.environ['DLP_HOME'] = {str(server.dlp_home)!r}\nimport dlp_widgets as dlp", RESNET50],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        server.open(page, name)
+        server.run_all(page)
+        page.wait_for_selector('.dlp-builder [data-block="layer4"]', timeout=180_000)
+        page.wait_for_timeout(1000)  # the kernel idle, the first draw done
+        page.locator('.dlp-builder [data-node-id="conv1"]').click()
+        edits_collapsed = page.evaluate(EDITS_IN_PAGE, [10, SHOWN_COLLAPSED])
+        out = page.evaluate(RENDERS_IN_PAGE, 10)
+        page.locator('.dlp-builder [data-node-id="conv1"]').click()
+        out["edits_collapsed"] = edits_collapsed
+        out["edits_expanded"] = page.evaluate(EDITS_IN_PAGE, [10, SHOWN_EXPANDED])
+        page.close()
+        return out
+    finally:
+        server.stop()
+
+
+def resnet50_static(browser) -> dict[str, list[float]]:
+    """The same renders in the static harness: a new graph set as the kernel sets it."""
+    import torchvision
+
+    from dlp_widgets.engine.build import from_torch
+    from dlp_widgets.widgets.builder import LayerBuilder
+
+    module = torchvision.models.resnet50()
+    graph = from_torch(module, [3, 224, 224]).to_dict()
+    collapsed = LayerBuilder.from_torch(module, [3, 224, 224]).collapsed
+    report = builder_report(graph)
+    out = {}
+    with serve_static() as base:
+        for label, folded in (("collapsed", collapsed), ("expanded", [])):
+            samples = []
+            for _ in range(5):  # a new page each time: nothing laid out before
+                state = {"catalogue": _catalogue_with_pages(), "graph": chain_of_100("s"), "selected": []}
+                state.update(collapsed=[], report=builder_report(state["graph"]))
+                query = urllib.parse.urlencode(
+                    {"esm": "/dlp_widgets/static/builder.js", "css": "/dlp_widgets/static/builder.css"}
+                )
+                page = browser.new_page(viewport={"width": 1280, "height": 1100})
+                page.add_init_script(f"window.__initialState = {json.dumps(state)};")
+                page.goto(f"{base}/tests/browser/harness.html?{query}")
+                page.wait_for_function("window.__ready === true")
+                samples.append(
+                    page.evaluate(
+                        """([g, c, r]) => {
+                        const m = window.__model;
+                        const t0 = performance.now();
+                        m._pyset('collapsed', c);
+                        m._pyset('graph', g);
+                        m._pyset('report', r);
+                        document.body.offsetHeight;
+                        return performance.now() - t0;
+                    }""",
+                        [graph, folded, report],
+                    )
+                )
+                page.close()
+            out[label] = samples
+    return out
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
         render = render_100(browser)
+        static50 = resnet50_static(browser)
+        lab50 = resnet50_in_lab(browser)
         edits, kernel = lab_measurements(browser)
         browser.close()
+    med = statistics.median
     print(
-        f"builder with 100 layers, full render in Chromium: median {statistics.median(render):.1f} ms, max {max(render):.1f} ms (target < 100 ms)"
+        f"ResNet-50 imported, in JupyterLab ({lab50['nodesCollapsed']} boxes collapsed, {lab50['nodesExpanded']} expanded), "
+        f"full layout and draw in the page: collapsed median {med(lab50['collapsed']):.1f} ms, max {max(lab50['collapsed']):.1f} ms "
+        f"(target < 150 ms); expanded median {med(lab50['expanded']):.1f} ms, max {max(lab50['expanded']):.1f} ms, "
+        f"first expansion {lab50['expandFirst']:.1f} ms (target < 500 ms)"
+    )
+    print(
+        f"ResNet-50 in the static harness, a new graph set as the kernel sets it: collapsed median "
+        f"{med(static50['collapsed']):.1f} ms, expanded median {med(static50['expanded']):.1f} ms (targets 150 / 500 ms)"
+    )
+    for view in ("collapsed", "expanded"):
+        e = lab50[f"edits_{view}"]
+        print(
+            f"ResNet-50 edit round trip in JupyterLab ({view}), the stem's stride typed → kernel re-infers → the new "
+            f"shape shown downstream: median {med(e):.0f} ms, max {max(e):.0f} ms over {len(e)} edits (target < 200 ms)"
+        )
+    print(
+        f"builder with a chain of 100 layers, full render and layout in Chromium: median {statistics.median(render):.1f} ms, max {max(render):.1f} ms (target < 100 ms)"
     )
     print(
         f"edit round trip in JupyterLab, browser → kernel validation → browser: median {statistics.median(edits):.0f} ms, "

@@ -218,6 +218,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coach(args: argparse.Namespace) -> int:
+    run = _get_run(args.run)
+    findings = run.diagnose()
+    if args.json:
+        print(dumps({"run": run.id, "status": run.status, "findings": [f.to_dict() for f in findings]}, indent=2))
+        return 0
+    print(f"run {run.id} ({run.status}, {len(run.history)} epochs)")
+    for finding in findings:
+        print(f"  {finding}")
+        if finding.fix is not None:
+            print(f"    the change: {dumps(finding.fix)}")
+    return 0
+
+
 def _writable_out(text: str) -> Path:
     """``--out`` checked before the export does any work: a folder, an empty name or a place
     that takes no files would otherwise fail deep inside torch or onnx with a message that
@@ -308,6 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="one run as JSON: spec, metrics, epochs, files")
     p.add_argument("run", help="run id (a unique prefix will do)")
     p.set_defaults(func=cmd_show)
+    p = sub.add_parser("coach", help="what went right or wrong in a run, the evidence, and one change to try")
+    p.add_argument("run", help="run id (a unique prefix will do)")
+    p.add_argument("--json", action="store_true", help="the findings as JSON")
+    p.set_defaults(func=cmd_coach)
     p = sub.add_parser("export", help="export a run's model")
     p.add_argument("run", help="run id (a unique prefix will do)")
     p.add_argument("--format", required=True, choices=list(FORMATS))

@@ -1,398 +1,325 @@
-// LayerBuilder: a palette of layers (from the Python catalogue), a model you build by drag
-// and drop or by keyboard, each layer's output shape, parameter count and error (from the
-// Python shape inference), a parameter editor and a doc panel.
+// LayerBuilder: a palette of layers (from the Python catalogue) and a canvas where the
+// network is drawn as nodes and edges — a chain, or a graph with skips and merges — built
+// by drag and drop or by keyboard; each node's output shape, parameter count and error
+// (from Python's shape inference), a parameter editor and a doc panel.
 //
-// Traits: catalogue (read), input_shape / layers (edited here), report (written by
-// Python), selected (shared). The front end holds no copy of the layer list: everything
-// comes from `catalogue`.
+// Traits: catalogue and block_templates (read), graph (edited here), report (written by
+// Python), selected and collapsed (shared). The front end never computes a shape: it shows the report in place.
 import { fmtCount, fmtShape, h } from "./format.js";
+import { createBlocks } from "./builder_blocks.js";
+import { attachKeys } from "./builder_keys.js";
+import { createEdits } from "./builder_edits.js";
+import { createPalette } from "./builder_palette.js";
+import { createCanvas } from "./graph_canvas.js";
+import { clearLayoutCache } from "./graph_layout.js";
+import { attachLinks } from "./graph_links.js";
+import * as gm from "./graph_model.js";
 import { paramText, renderDoc, renderParams } from "./layer_editor.js";
 
-const DRAG_TYPE = "application/x-dlp-layer";
-const CATEGORY_NAMES = {
-  core: "Core", activation: "Activations", convolution: "Convolution", pooling: "Pooling",
-  normalisation: "Normalisation", regularisation: "Regularisation", shape: "Shape",
-};
-
-const clone = (v) => JSON.parse(JSON.stringify(v));
+const EMPTY = { inputs: [{ id: "x", shape: [4] }], nodes: [] };
 
 function render({ model, el }) {
   const root = h("div", "dlp-builder");
   root.setAttribute("data-lm-suppress-shortcuts", "true"); // JupyterLab: keys here are ours
   // keys typed inside the widget must not reach notebook shortcuts (a, b, d d, Enter, …)
   for (const type of ["keydown", "keypress", "keyup"]) root.addEventListener(type, (e) => e.stopPropagation());
+  // Notebook 7 reads keys on the document before they reach us, and Lumino matches a
+  // shortcut's selector (`… :focus`, the `c` of copy-cell) on the focused element itself
+  // before it looks up for the root's attribute: whatever takes focus here carries it too
+  root.addEventListener("focusin", (e) => e.target.setAttribute?.("data-lm-suppress-shortcuts", "true"));
   el.append(root);
 
   const undo = [];
   const redo = [];
-  let dragFrom = null; // index of a model layer being dragged, null for palette drags
-  let pendingFocus = null; // what to focus after the next render
+  let pendingFocus = null; // the item to focus after the next draw: moves with the key press
+  let inputSelected = null; // an input's id: Python's `selected` holds node ids only
+  let state = null;
 
   const live = h("div", "dlp-live", null, { "aria-live": "polite", role: "status" });
   const announce = (text) => { live.textContent = text; };
 
-  const layers = () => clone(model.get("layers") || []);
+  const graph = () => {
+    const g = model.get("graph");
+    return g && Array.isArray(g.nodes) && Array.isArray(g.inputs) && g.inputs.length ? g : EMPTY;
+  };
   const catalogue = () => model.get("catalogue") || [];
   const entry = (name) => catalogue().find((e) => e.name === name);
+  const isMerge = (type) => entry(type)?.inputs === "many";
+  const selectedIds = () => (Array.isArray(model.get("selected")) ? model.get("selected") : []);
+  const collapsedSet = () => new Set(Array.isArray(model.get("collapsed")) ? model.get("collapsed") : []);
 
-  function commit(next, message, focus) {
-    undo.push(layers());
+  function commit(next, message, focus, select) {
+    undo.push(graph());
     if (undo.length > 200) undo.shift();
     redo.length = 0;
-    // set before model.set: its change event renders at once, and focus must move in that
-    // render, not in a later one from the kernel's reply, which could land after the user
+    // set before model.set: its change event draws at once, and focus must move in that
+    // draw, not in a later one from the kernel's reply, which could land after the person
     // has moved on (and take their next key press with it)
     pendingFocus = focus ?? null;
-    model.set("layers", next);
+    if (select) {
+      inputSelected = null;
+      model.set("selected", select);
+    }
+    model.set("graph", next);
     model.save_changes();
     if (message) announce(message);
   }
 
-  function select(i) {
-    model.set("selected", i);
+  function select(ids, input = null) {
+    inputSelected = input;
+    model.set("selected", ids);
     model.save_changes();
+    onSelected();
   }
 
-  function addLayer(name, at) {
-    const list = layers();
-    const pos = at ?? list.length;
-    // the palette's starting values, written into the spec: torch has no default for some
-    // (out_features, kernel_size), so without them a new layer would not be valid at once
-    list.splice(pos, 0, { type: name, params: clone(entry(name)?.starting_params ?? {}) });
-    commit(list, `Added ${name} at position ${pos + 1} of ${list.length}`, { layer: pos });
-    select(pos);
+  function setCollapsed(set, message, focus) {
+    pendingFocus = focus ?? null;
+    model.set("collapsed", [...set]);
+    model.save_changes();
+    announce(message);
   }
 
-  function moveLayer(from, to) {
-    const list = layers();
-    if (to < 0 || to >= list.length || from === to) return;
-    const [item] = list.splice(from, 1);
-    list.splice(to, 0, item);
-    commit(list, `Moved ${item.type} to position ${to + 1} of ${list.length}`, { layer: to });
-    select(to);
-  }
-
-  function deleteLayer(i) {
-    const list = layers();
-    const [item] = list.splice(i, 1);
-    const next = Math.min(i, list.length - 1);
-    commit(list, `Deleted ${item.type} from position ${i + 1}; ${list.length} layers left`, next >= 0 ? { layer: next } : { palette: true });
-    select(next);
-  }
-
-  function duplicateLayer(i) {
-    const list = layers();
-    list.splice(i + 1, 0, clone(list[i]));
-    commit(list, `Duplicated ${list[i].type} to position ${i + 2}`, { layer: i + 1 });
-    select(i + 1);
-  }
-
-  function setParam(i, name, value) {
-    const list = layers();
-    const params = { ...(list[i].params || {}) };
-    if (value === null) delete params[name];
-    else params[name] = value;
-    list[i] = { ...list[i], params };
-    commit(list, null, { param: name });
-  }
+  const edits = createEdits({
+    graph, entry, isMerge, selectedIds, commit, announce, collapsedSet, setCollapsed, inputSelected: () => inputSelected,
+  });
+  const { addNode, connect, disconnect, deleteSelection, duplicateSelection, setParam, toggleBlock, collapseAround } = edits;
+  const templates = () => model.get("block_templates") || [];
+  const blocks = createBlocks({
+    model, graph, templates, announce, anchor: edits.anchor,
+    remember: (g) => { undo.push(g); redo.length = 0; tools(); },
+    forget: (g) => { if (undo[undo.length - 1] === g) undo.pop(); tools(); },
+  });
 
   function history(from, to, word) {
     if (!from.length) return;
-    to.push(layers());
-    model.set("layers", from.pop());
+    to.push(graph());
+    model.set("graph", from.pop());
     model.save_changes();
-    announce(`${word}: ${(model.get("layers") || []).length} layers`);
+    announce(`${word}: ${graph().nodes.length} nodes`);
   }
 
-  // -- layout
-  const paletteBox = h("div", "dlp-palette-box");
-  const filter = h("input", "dlp-palette-filter", null, {
-    type: "search", placeholder: "Filter layers…", "aria-label": "Filter the layer palette",
-  });
-  const palette = h("div", "dlp-palette", null, { role: "list", "aria-label": "Layer palette" });
-  paletteBox.append(filter, palette);
+  // -- layout of the widget
+  const palette = createPalette(catalogue, (name) => addNode(name), (name) => showDoc(name), templates, (name) => blocks.add(name));
   const main = h("div", "dlp-main");
+  const toolbar = h("div", "dlp-toolbar", null, { role: "toolbar", "aria-label": "Model tools" });
   const header = h("div", "dlp-model-header");
-  const modelArea = h("div", "dlp-model", null, { role: "list", "aria-label": "Model layers" });
+  const canvas = createCanvas();
   const footer = h("div", "dlp-model-footer");
   const side = h("div", "dlp-side");
   const editor = h("div", "dlp-editor");
   const docs = h("div", "dlp-doc", null, { "aria-label": "Layer documentation" });
-  main.append(header, modelArea, footer);
+  const empty = h("div", "dlp-empty", "Drag layers onto the canvas, or focus a layer in the palette and press Enter");
+  canvas.el.append(empty);
+  main.append(toolbar, header, canvas.el, footer);
   side.append(editor, docs);
-  root.append(paletteBox, main, side, live);
+  root.append(palette.el, main, side, live);
 
-  // -- palette
-  function renderPalette() {
-    palette.replaceChildren();
-    let current = null;
-    for (const item of catalogue()) {
-      if (item.category !== current) {
-        current = item.category;
-        palette.append(h("div", "dlp-palette-group", CATEGORY_NAMES[current] || current));
-      }
-      const node = h("div", "dlp-palette-item", item.name, {
-        "data-layer-type": item.name, draggable: "true", tabindex: "0", role: "listitem",
-        title: `${item.summary}\nEnter adds it after the selected layer`,
-      });
-      node.addEventListener("dragstart", (e) => {
-        dragFrom = null;
-        e.dataTransfer.setData(DRAG_TYPE, item.name);
-        e.dataTransfer.setData("text/plain", item.name);
-        e.dataTransfer.effectAllowed = "copy";
-      });
-      node.addEventListener("keydown", (e) => {
-        if (e.key === "Enter" || e.key === " ") {
-          e.preventDefault();
-          const sel = model.get("selected");
-          addLayer(item.name, sel >= 0 && sel < layers().length ? sel + 1 : undefined);
-        } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-          e.preventDefault();
-          const items = visibleItems();
-          const k = items.indexOf(node) + (e.key === "ArrowDown" ? 1 : -1);
-          if (k < 0) filter.focus();
-          else items[Math.min(items.length - 1, k)].focus();
-        }
-      });
-      node.addEventListener("click", () => showDoc(item.name));
-      palette.append(node);
-    }
-    applyFilter();
-  }
-
-  // -- the filter: every layer shows; typing narrows the list by name, category or summary
-  const visibleItems = () => [...palette.querySelectorAll(".dlp-palette-item")].filter((n) => !n.hidden);
-  function applyFilter() {
-    const words = filter.value.trim().toLowerCase();
-    let group = null;
-    let groupHasItems = false;
-    const closeGroup = () => { if (group) group.hidden = !groupHasItems; };
-    for (const node of palette.children) {
-      if (node.classList.contains("dlp-palette-group")) {
-        closeGroup();
-        group = node;
-        groupHasItems = false;
-        continue;
-      }
-      const item = entry(node.getAttribute("data-layer-type")) || {};
-      const text = `${item.name} ${item.category} ${CATEGORY_NAMES[item.category] || ""} ${item.summary || ""}`.toLowerCase();
-      node.hidden = words !== "" && !text.includes(words);
-      groupHasItems ||= !node.hidden;
-    }
-    closeGroup();
-  }
-  filter.addEventListener("input", applyFilter);
-  filter.addEventListener("keydown", (e) => {
-    const first = visibleItems()[0];
-    if (e.key === "ArrowDown" && first) { e.preventDefault(); first.focus(); }
-    else if (e.key === "Enter" && first) {
-      e.preventDefault();
-      const sel = model.get("selected");
-      addLayer(first.getAttribute("data-layer-type"), sel >= 0 && sel < layers().length ? sel + 1 : undefined);
-    } else if (e.key === "Escape") { filter.value = ""; applyFilter(); }
+  const keys = attachKeys(canvas, {
+    graph, isMerge, announce, toggleBlock, collapseAround, deleteSelection, duplicateSelection, connect,
+    focusEditor: () => editor.querySelector("input, select")?.focus(),
+    clearSelection: () => select([]),
+  });
+  attachLinks(canvas, {
+    connect, disconnect,
+    drop: (name, target) => addNode(name, target.edge ? { edge: target.edge } : target.after ? { after: target.after } : {}),
+    dropBlock: (name, after) => blocks.add(name, after),
   });
 
-  // -- drop position from the pointer: before the first row whose middle is below it
-  function dropIndex(clientY) {
-    const rows = [...modelArea.querySelectorAll(".dlp-layer")];
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i].getBoundingClientRect();
-      if (clientY < r.top + r.height / 2) return i;
-    }
-    return rows.length;
-  }
-  let marker = null;
-  function showMarker(index) {
-    marker?.remove();
-    marker = h("div", "dlp-drop-marker");
-    const rows = modelArea.querySelectorAll(".dlp-layer");
-    if (index < rows.length) modelArea.insertBefore(marker, rows[index]);
-    else modelArea.append(marker);
-  }
-  modelArea.addEventListener("dragover", (e) => {
-    e.preventDefault();
-    e.dataTransfer.dropEffect = dragFrom === null ? "copy" : "move";
-    showMarker(dropIndex(e.clientY));
+  // -- clicks and focus on the canvas: a click selects (shift or ctrl adds), keyboard focus
+  // selects the focused node alone; a pointer's focus waits for its click
+  let pointerOnItem = false;
+  canvas.el.addEventListener("pointerdown", (e) => { pointerOnItem = Boolean(e.target.closest("[data-node-id], [data-block]")); }, true);
+  canvas.el.addEventListener("pointerup", () => { setTimeout(() => { pointerOnItem = false; }); }, true);
+  canvas.el.addEventListener("click", (e) => {
+    pointerOnItem = false;
+    const collapse = e.target.closest("[data-collapse]");
+    if (collapse) { toggleBlock(collapse.getAttribute("data-collapse"), true); return; }
+    const block = e.target.closest("[data-block]");
+    if (block) { toggleBlock(block.getAttribute("data-block"), false); return; }
+    const box = e.target.closest("[data-node-id]");
+    if (!box || e.target.closest("[data-port]")) return;
+    const id = box.getAttribute("data-node-id");
+    if (gm.nodeIndex(graph(), id) < 0) { select([], id); return; }
+    if (e.shiftKey || e.ctrlKey || e.metaKey) {
+      const sel = selectedIds();
+      select(sel.includes(id) ? sel.filter((x) => x !== id) : [...sel, id]);
+    } else select([id]);
   });
-  modelArea.addEventListener("dragleave", (e) => {
-    if (!modelArea.contains(e.relatedTarget)) { marker?.remove(); marker = null; }
-  });
-  modelArea.addEventListener("drop", (e) => {
-    e.preventDefault();
-    marker?.remove();
-    marker = null;
-    let at = dropIndex(e.clientY);
-    if (dragFrom !== null) {
-      const from = dragFrom;
-      dragFrom = null;
-      if (at > from) at -= 1;
-      moveLayer(from, at);
-      return;
-    }
-    const name = e.dataTransfer.getData(DRAG_TYPE) || e.dataTransfer.getData("text/plain");
-    if (entry(name)) addLayer(name, at);
+  canvas.el.addEventListener("focusin", (e) => {
+    const box = e.target.closest?.("[data-node-id]");
+    if (!box || pointerOnItem || e.target !== box) return;
+    const id = box.getAttribute("data-node-id");
+    if (gm.nodeIndex(graph(), id) < 0) { if (inputSelected !== id) select([], id); }
+    else if (selectedIds().length !== 1 || selectedIds()[0] !== id) select([id]);
   });
 
-  // -- the model
-  function renderModel() {
-    const list = model.get("layers") || [];
-    const report = model.get("report") || {};
-    const infos = report.layers || [];
-    const sel = model.get("selected");
-    header.replaceChildren(h("span", "dlp-input-label", "Input shape"));
-    const shapeBox = h("input", "dlp-input-shape", null, {
-      type: "text", value: paramText(model.get("input_shape")), "aria-label": "Input shape, e.g. 4 or 1, 28, 28",
-      size: "12",
-    });
-    shapeBox.addEventListener("change", () => {
-      const parts = shapeBox.value.split(/[\s,×x]+/).filter(Boolean).map(Number);
-      if (!parts.length || parts.length > 3 || parts.some((n) => !Number.isInteger(n) || n < 1)) {
-        shapeBox.setCustomValidity("1 to 3 whole numbers, e.g. 4 or 1, 28, 28");
-        shapeBox.reportValidity();
-        return;
-      }
-      shapeBox.setCustomValidity("");
-      model.set("input_shape", parts);
-      model.save_changes();
-    });
-    header.append(shapeBox);
-    if (report.error && report.error.layer === null) header.append(h("span", "dlp-model-error", report.error.message, { role: "alert" }));
-
-    const rows = list.map((layer, i) => {
-      const info = infos[i] || {};
-      const row = h("div", "dlp-layer", null, {
-        "data-layer-index": String(i), draggable: "true", tabindex: "0", role: "listitem",
-        "aria-label": `${layer.type}, position ${i + 1} of ${list.length}` + (info.output_shape ? `, output ${fmtShape(info.output_shape)}` : ""),
-      });
-      if (i === sel) row.classList.add("dlp-selected");
-      if (info.error) row.classList.add("dlp-invalid");
-      const title = h("span", "dlp-layer-type", layer.type);
-      const shape = h("span", "dlp-layer-shape", fmtShape(info.output_shape));
-      const count = h("span", "dlp-layer-params", info.params === null || info.params === undefined ? "—" : `${fmtCount(info.params)} params`);
-      const tools = h("span", "dlp-layer-tools");
-      const button = (label, text, fn) => {
-        const b = h("button", `dlp-tool dlp-tool-${label}`, text, { type: "button", title: label, "aria-label": `${label} ${layer.type} at position ${i + 1}`, tabindex: "-1" });
-        b.addEventListener("click", (e) => { e.stopPropagation(); fn(); });
-        return b;
-      };
-      tools.append(
-        button("up", "↑", () => moveLayer(i, i - 1)), button("down", "↓", () => moveLayer(i, i + 1)),
-        button("duplicate", "⊕", () => duplicateLayer(i)), button("delete", "×", () => deleteLayer(i)),
-      );
-      row.append(h("span", "dlp-layer-pos", i + 1), title, shape, count, tools);
-      if (info.error) row.append(h("div", "dlp-layer-error", info.error.message, { role: "alert" }));
-      else if (info.warning) row.append(h("div", "dlp-layer-warning", info.warning));
-      row.addEventListener("click", () => { select(i); });
-      row.addEventListener("focus", () => { if (model.get("selected") !== i) select(i); });
-      row.addEventListener("dragstart", (e) => {
-        dragFrom = i;
-        e.dataTransfer.setData(DRAG_TYPE, layer.type);
-        e.dataTransfer.effectAllowed = "move";
-      });
-      row.addEventListener("dragend", () => { dragFrom = null; marker?.remove(); marker = null; });
-      row.addEventListener("keydown", (e) => onLayerKey(e, i));
-      return row;
-    });
-    modelArea.replaceChildren(...rows);
-    if (!rows.length) modelArea.append(h("div", "dlp-empty", "Drag layers here, or focus a layer in the palette and press Enter"));
-    footer.replaceChildren(
-      h("span", "dlp-total", `Total trainable parameters: ${fmtCount(report.total_params ?? 0)}`),
-      h("span", "dlp-output", `Output: ${fmtShape(report.output_shape)}`),
-    );
-  }
-
-  function onLayerKey(e, i) {
-    const n = layers().length;
-    const mod = e.altKey || e.ctrlKey || e.metaKey;
-    if (e.key === "ArrowUp" && mod) { e.preventDefault(); moveLayer(i, i - 1); }
-    else if (e.key === "ArrowDown" && mod) { e.preventDefault(); moveLayer(i, i + 1); }
-    else if (e.key === "ArrowUp") { e.preventDefault(); focusLayer(Math.max(0, i - 1)); }
-    else if (e.key === "ArrowDown") { e.preventDefault(); focusLayer(Math.min(n - 1, i + 1)); }
-    else if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); deleteLayer(i); }
-    else if (e.key === "d" && !mod) { e.preventDefault(); duplicateLayer(i); }
-    else if (e.key === "Enter") { e.preventDefault(); editor.querySelector("input, select")?.focus(); }
-    else if (e.key === "Home") { e.preventDefault(); focusLayer(0); }
-    else if (e.key === "End") { e.preventDefault(); focusLayer(n - 1); }
-  }
-
-  function focusLayer(i) {
-    modelArea.querySelector(`[data-layer-index="${i}"]`)?.focus();
-  }
-
-  // -- the parameter editor and the doc panel
-  function renderEditor() {
-    const list = model.get("layers") || [];
-    const sel = model.get("selected");
-    const layer = sel >= 0 && sel < list.length ? list[sel] : null;
-    const info = ((model.get("report") || {}).layers || [])[sel] || {};
-    renderParams(editor, layer, sel, layer ? entry(layer.type) : null, info, (name, value) => setParam(sel, name, value));
-    showDoc(layer && entry(layer.type) ? layer.type : null);
-  }
-
-  const showDoc = (name) => renderDoc(docs, name ? entry(name) : null);
-
-  // -- toolbar: undo / redo
-  const toolbar = h("div", "dlp-toolbar");
-  const undoBtn = h("button", "dlp-undo", "Undo", { type: "button", title: "Undo (Ctrl+Z)" });
-  const redoBtn = h("button", "dlp-redo", "Redo", { type: "button", title: "Redo (Ctrl+Shift+Z)" });
-  undoBtn.addEventListener("click", () => history(undo, redo, "Undone"));
-  redoBtn.addEventListener("click", () => history(redo, undo, "Redone"));
-  const clearBtn = h("button", "dlp-clear", "Clear", { type: "button", title: "Remove every layer (Undo brings them back)" });
-  clearBtn.addEventListener("click", () => {
-    const n = layers().length;
-    if (n) commit([], `Cleared the model: ${n} layer${n === 1 ? "" : "s"} removed; Undo brings them back`, { palette: true });
+  // -- toolbar
+  const button = (cls, text, title, fn) => {
+    const b = h("button", `dlp-tool-button ${cls}`, text, { type: "button", title, "aria-label": title });
+    b.addEventListener("click", fn);
+    toolbar.append(b);
+    return b;
+  };
+  const undoBtn = button("dlp-undo", "Undo", "Undo (Ctrl+Z)", () => history(undo, redo, "Undone"));
+  const redoBtn = button("dlp-redo", "Redo", "Redo (Ctrl+Shift+Z)", () => history(redo, undo, "Redone"));
+  const clearBtn = button("dlp-clear", "Clear", "Remove every node (Undo brings them back)", () => {
+    const n = graph().nodes.length;
+    const { outputs, ...rest } = graph();
+    if (n) commit({ ...rest, nodes: [] }, `Cleared the model: ${n} node${n === 1 ? "" : "s"} removed; Undo brings them back`, { palette: true }, []);
   });
-  toolbar.append(undoBtn, redoBtn, clearBtn);
-  main.prepend(toolbar);
+  const connectBtn = button("dlp-connect", "Connect…", "Connect the selected node's output into another node (key c)", () => {
+    const key = selectedIds().slice(-1)[0] ?? inputSelected;
+    if (key) keys.openMenu(key);
+  });
+  button("dlp-zoom-out", "−", "Zoom out (or Ctrl+wheel)", () => canvas.view.zoomAt(1 / 1.25));
+  button("dlp-zoom-in", "+", "Zoom in (or Ctrl+wheel)", () => canvas.view.zoomAt(1.25));
+  button("dlp-fit", "Fit", "Fit the whole model in view", () => canvas.view.fitAll());
+  button("dlp-relayout", "Re-layout", "Lay the graph out again and follow it", () => { clearLayoutCache(); canvas.view.fit(); drawCanvas(); });
+  const expandBtn = button("dlp-expand-all", "Expand all", "Show every node of every block", () => setCollapsed(new Set(), "Expanded every block"));
   root.addEventListener("keydown", (e) => {
     const key = e.key.toLowerCase();
     if ((e.ctrlKey || e.metaKey) && key === "z" && !e.shiftKey) { e.preventDefault(); history(undo, redo, "Undone"); }
     else if ((e.ctrlKey || e.metaKey) && (key === "y" || (key === "z" && e.shiftKey))) { e.preventDefault(); history(redo, undo, "Redone"); }
   });
 
-  function renderAll() {
+  // -- header: the input shape, and an error that belongs to no node
+  const shapeBox = h("input", "dlp-input-shape", null, { type: "text", "aria-label": "Input shape, e.g. 4 or 1, 28, 28", size: "12" });
+  shapeBox.addEventListener("change", () => {
+    const parts = shapeBox.value.split(/[\s,×x]+/).filter(Boolean).map(Number);
+    if (!parts.length || parts.length > 3 || parts.some((n) => !Number.isInteger(n) || n < 1)) {
+      shapeBox.setCustomValidity("1 to 3 whole numbers, e.g. 4 or 1, 28, 28");
+      shapeBox.reportValidity();
+      return;
+    }
+    shapeBox.setCustomValidity("");
+    commit(gm.setInputShape(graph(), parts), `Input shape set to ${fmtShape(parts)}`);
+  });
+  const modelError = h("span", "dlp-model-error", null, { role: "alert" });
+  header.append(h("span", "dlp-input-label", "Input shape"), shapeBox, modelError, blocks.errorLine);
+
+  function renderReport() {
+    const report = model.get("report") || {};
+    const g = graph();
+    const err = report.error;
+    const onNode = err && err.node && gm.nodeIndex(g, err.node) >= 0;
+    modelError.textContent = err && !onNode ? err.message : "";
+    const outs = report.outputs || [];
+    footer.replaceChildren(
+      h("span", "dlp-total", `Total trainable parameters: ${fmtCount(report.total_params ?? 0)}`),
+      h("span", "dlp-kind", report.chain ? "a chain" : g.nodes.length ? "a graph" : ""),
+      h("span", "dlp-output", `Output: ${outs.length > 1 ? outs.map((o) => `${o.id} ${fmtShape(o.shape)}`).join(", ") : fmtShape(report.output_shape)}`),
+    );
+  }
+
+  // -- the parameter editor and the doc panel, for the one selected node
+  function renderEditor() {
+    const g = graph();
+    const sel = selectedIds();
+    const node = sel.length === 1 ? g.nodes.find((n) => n.id === sel[0]) : null;
+    if (sel.length > 1) {
+      editor.replaceChildren(h("div", "dlp-hint", `${sel.length} nodes selected: Delete removes them, Ctrl+D duplicates them.`));
+      showDoc(null);
+      return;
+    }
+    if (!node && inputSelected) {
+      editor.replaceChildren(h("div", "dlp-editor-title", `Input ${inputSelected}`), h("div", "dlp-hint", "Its shape is set above the canvas; c connects it into a node."));
+      showDoc(null);
+      return;
+    }
+    const info = ((model.get("report") || {}).nodes || []).find((n) => n.id === node?.id) || {};
+    renderParams(editor, node, node ? `${node.type} · ${node.id}` : "", node ? entry(node.type) : null, info, (name, value) => setParam(node.id, name, value));
+    showDoc(node && entry(node.type) ? node.type : null);
+  }
+  const showDoc = (name) => renderDoc(docs, name ? entry(name) : null);
+
+  // -- drawing
+  function drawCanvas() {
+    const g = graph();
+    state = {
+      graph: g, collapsed: collapsedSet(), report: model.get("report") || {}, selected: new Set(selectedIds()),
+      inputSelected, nodeById: new Map(g.nodes.map((n) => [n.id, n])), sources: gm.sourceMap(g), isMerge, entry,
+    };
+    const lay = canvas.draw(state);
+    const focusKey = pendingFocus?.key;
+    canvas.view.update(lay.width, lay.height, focusKey ? lay.boxes.get(focusKey) : null);
+    empty.hidden = g.nodes.length > 0;
+    return lay;
+  }
+
+  function tools() {
+    undoBtn.disabled = !undo.length;
+    redoBtn.disabled = !redo.length;
+    clearBtn.disabled = !graph().nodes.length;
+    connectBtn.disabled = !(selectedIds().length || inputSelected);
+    expandBtn.disabled = !collapsedSet().size;
+  }
+
+  // Restores focus to what had it (the boxes are new elements), or moves it where the edit
+  // asked.
+  function withFocus(fn) {
     const active = document.activeElement;
     const hadFocus = root.contains(active);
     const focusParam = active?.closest?.(".dlp-param")?.getAttribute("data-param");
-    const focusLayerIndex = active?.getAttribute?.("data-layer-index");
-    renderModel();
-    renderEditor();
-    undoBtn.disabled = !undo.length;
-    redoBtn.disabled = !redo.length;
-    clearBtn.disabled = !layers().length;
+    const focusItem = active?.getAttribute?.("data-node-id") ?? (active?.getAttribute?.("data-block") ? `block:${active.getAttribute("data-block")}` : null);
+    fn();
     const want = pendingFocus;
     pendingFocus = null;
-    if (want?.layer !== undefined) focusLayer(want.layer);
+    if (want?.key) keys.focusKey(want.key);
     else if (want?.param) editor.querySelector(`[data-param="${want.param}"] .dlp-param-input`)?.focus();
-    else if (want?.palette) palette.querySelector(".dlp-palette-item")?.focus();
+    else if (want?.palette) palette.focusFirst();
     else if (hadFocus && focusParam) editor.querySelector(`[data-param="${focusParam}"] .dlp-param-input`)?.focus();
-    else if (hadFocus && focusLayerIndex !== null && focusLayerIndex !== undefined) focusLayer(Number(focusLayerIndex));
+    else if (hadFocus && focusItem) keys.focusKey(focusItem);
   }
 
-  // A new selection only restyles the rows and refills the editor: rebuilding the rows would
-  // replace the very element a pointer is pressing (focus selects), breaking a drag.
+  function renderAll() {
+    withFocus(() => {
+      shapeBox.value = paramText(graph().inputs[0]?.shape);
+      drawCanvas();
+      renderReport();
+      renderEditor();
+      tools();
+    });
+  }
+
+  // A report changes the text inside the boxes and the editor's messages, nothing else.
+  function onReport() {
+    withFocus(() => {
+      canvas.refresh(model.get("report") || {});
+      renderReport();
+      renderEditor();
+    });
+  }
+
+  // A new selection only restyles the boxes and refills the editor: rebuilding them would
+  // replace the very element a pointer is pressing.
   function onSelected() {
-    const sel = model.get("selected");
-    for (const row of modelArea.querySelectorAll(".dlp-layer")) {
-      row.classList.toggle("dlp-selected", Number(row.getAttribute("data-layer-index")) === sel);
+    if (selectedIds().length) inputSelected = null;
+    if (state) {
+      state.inputSelected = inputSelected;
+      canvas.setSelected(new Set(selectedIds()));
     }
     renderEditor();
+    tools();
   }
 
-  renderPalette();
+  palette.render();
   renderAll();
   const onData = () => renderAll();
-  model.on("change:layers", onData);
-  model.on("change:report", onData);
+  const onGraph = () => { blocks.onGraph(); renderAll(); };
+  model.on("change:graph", onGraph);
+  model.on("change:collapsed", onData);
+  model.on("change:report", onReport);
   model.on("change:selected", onSelected);
-  model.on("change:input_shape", onData);
-  model.on("change:catalogue", renderPalette);
+  model.on("change:catalogue", palette.render);
+  model.on("change:block_templates", palette.render);
   return () => {
-    model.off("change:layers", onData);
-    model.off("change:report", onData);
+    blocks.dispose();
+    model.off("change:block_templates", palette.render);
+    model.off("change:graph", onGraph);
+    model.off("change:collapsed", onData);
+    model.off("change:report", onReport);
     model.off("change:selected", onSelected);
-    model.off("change:input_shape", onData);
-    model.off("change:catalogue", renderPalette);
+    model.off("change:catalogue", palette.render);
   };
 }
 

@@ -2,54 +2,80 @@
 // checked against the catalogue's bounds; the parameter editor; the doc panel.
 import { h } from "./format.js";
 
+// The kinds whose value may be a list: [fewest items, most items, item kind, whether one
+// number alone (not in a list) is a value too, what to type]. The same rules as Python's
+// params.check, so what the editor sends is what Python accepts.
+const LISTS = {
+  size2: [2, 2, "int", true, "one whole number or two (height, width)"],
+  opt_size2: [2, 2, "int", true, "one whole number or two (height, width)"],
+  padding: [2, 2, "int", true, 'one whole number, two (height, width), "same" or "valid"'],
+  shape: [1, 3, "int", true, "one whole number or a list of up to three, e.g. 16 or [16] or 8, 8"],
+  opt_shape: [1, 3, "int", true, "one whole number or a list of up to three, e.g. 32, 32"],
+  dims: [1, 4, "int", false, "a list of 1 to 4 whole numbers, e.g. 0, 2, 3, 1"],
+  floats: [1, 4, "float", false, "a list of 1 to 4 numbers, e.g. 0.5, 0.5"],
+  opt_scale: [1, 3, "float", true, "a number or a list of up to three, e.g. 2 or 2, 1.5"],
+};
+const WORDS = ["same", "valid"];
+
 // Parse what a person typed into a parameter box; returns {ok, value} or {ok:false, message}.
 export function parseParam(param, text) {
   const t = String(text).trim();
+  const kind = param.kind;
   // empty means "leave it out": inferred, or torch's default, or refused where torch has none
   if (t === "" && param.required) return { ok: false, message: `${param.name} is required: torch has no default for it` };
   if (t === "" && (param.inferred || param.default === null || param.default === undefined)) return { ok: true, value: null };
   const inRange = (n) => (param.min === undefined || n >= param.min) && (param.max === undefined || n <= param.max);
   const range = () => `between ${param.min ?? "-∞"} and ${param.max ?? "∞"}`;
-  const asInt = (s) => (/^-?\d+$/.test(s) ? Number(s) : NaN);
-  if (param.kind === "int") {
+  const bad = (what) => ({ ok: false, message: `${param.name} must be ${what}` });
+  if (kind === "int" || kind === "opt_int" || (kind === "padding1" && !WORDS.includes(t))) {
     const n = asInt(t);
-    if (Number.isNaN(n)) return { ok: false, message: `${param.name} must be a whole number` };
-    if (!inRange(n)) return { ok: false, message: `${param.name} must be ${range()}` };
-    return { ok: true, value: n };
+    if (Number.isNaN(n)) return bad(kind === "padding1" ? 'a whole number, "same" or "valid"' : "a whole number");
+    return inRange(n) ? { ok: true, value: n } : bad(range());
   }
-  if (param.kind === "float") {
-    const n = Number(t);
-    if (t === "" || !Number.isFinite(n)) return { ok: false, message: `${param.name} must be a number` };
-    if (!inRange(n)) return { ok: false, message: `${param.name} must be ${range()}` };
-    return { ok: true, value: n };
+  if (kind === "float") {
+    const n = asFloat(t);
+    if (Number.isNaN(n)) return bad("a number");
+    return inRange(n) ? { ok: true, value: n } : bad(range());
   }
-  if (["size2", "opt_size2", "padding", "shape"].includes(param.kind)) {
-    if (param.kind === "padding" && (t === "same" || t === "valid")) return { ok: true, value: t };
-    const parts = t.split(/[\s,×x]+/).filter(Boolean).map(asInt);
-    const maxParts = param.kind === "shape" ? 3 : 2;
-    if (!parts.length || parts.length > maxParts || parts.some((n) => Number.isNaN(n))) {
-      return { ok: false, message: `${param.name}: one whole number or ${maxParts === 2 ? "two (height, width)" : "up to three"}` };
-    }
-    if (!parts.every(inRange)) return { ok: false, message: `${param.name} must be ${range()}` };
-    return { ok: true, value: parts.length === 1 ? parts[0] : parts };
+  if (kind === "bool" || kind === "opt_bool") {
+    if (t === "true" || t === "false") return { ok: true, value: t === "true" };
+    return bad(kind === "bool" ? "true or false" : "true, false or empty (torch's default)");
   }
-  return { ok: true, value: t };
+  if (kind === "choice") return param.choices.includes(t) ? { ok: true, value: t } : bad(`one of ${param.choices.join(", ")}`);
+  if (WORDS.includes(t) && (kind === "padding" || kind === "padding1")) return { ok: true, value: t };
+  const list = LISTS[kind];
+  if (!list) return { ok: true, value: t };
+  const [fewest, most, item, alone, words] = list;
+  // brackets make a list of one ([16]) where one number alone would be a plain number
+  const bracketed = t.startsWith("[") && t.endsWith("]");
+  const parts = (bracketed ? t.slice(1, -1) : t).split(/[\s,×]+|(?<=\d)x(?=\d)/).filter(Boolean);
+  const numbers = parts.map(item === "int" ? asInt : asFloat);
+  const asList = bracketed || !alone || parts.length > 1;
+  const count = asList ? parts.length >= fewest && parts.length <= most : parts.length === 1;
+  if (!count || numbers.some(Number.isNaN)) return { ok: false, message: `${param.name}: ${words}` };
+  if (!numbers.every(inRange)) return bad(`${range()}, each value`);
+  return { ok: true, value: asList ? numbers : numbers[0] };
 }
 
-export function paramText(value) {
+const asInt = (s) => (/^-?\d+$/.test(s) ? Number(s) : NaN);
+const asFloat = (s) => (s !== "" && Number.isFinite(Number(s)) ? Number(s) : NaN);
+
+// `brackets`: a list of one is written [16], so that it reads back as a list, not a number
+export function paramText(value, brackets = false) {
   if (value === null || value === undefined) return "";
-  return Array.isArray(value) ? value.join(", ") : String(value);
+  if (Array.isArray(value)) return brackets && value.length === 1 ? `[${value[0]}]` : value.join(", ");
+  return String(value);
 }
 
 // The selected layer's parameters as inputs, each with its help, range and error; a
 // change that parses goes to `setParam(name, value)`.
-export function renderParams(editor, layer, sel, spec, info, setParam) {
+export function renderParams(editor, layer, title, spec, info, setParam) {
   editor.replaceChildren();
   if (!layer) {
-    editor.append(h("div", "dlp-hint", "Select a layer to edit its parameters."));
+    editor.append(h("div", "dlp-hint", "Select a node to edit its parameters."));
     return;
   }
-  editor.append(h("div", "dlp-editor-title", `${layer.type} · position ${sel + 1}`));
+  editor.append(h("div", "dlp-editor-title", title));
   if (!spec) return;
   if (!spec.params.length) editor.append(h("div", "dlp-hint", "No parameters."));
   for (const param of spec.params) {
@@ -62,23 +88,32 @@ export function renderParams(editor, layer, sel, spec, info, setParam) {
       input = h("input", "dlp-param-input", null, { id, type: "checkbox" });
       input.checked = value ?? param.default;
       input.addEventListener("change", () => setParam(param.name, input.checked));
-    } else if (param.kind === "choice") {
+    } else if (param.kind === "choice" || param.kind === "opt_bool") {
+      // opt_bool: torch's None ("not given") is a value of its own, which a checkbox lacks
+      const choices = param.kind === "choice" ? param.choices : ["true", "false"];
+      const current = value ?? param.default;
       input = h("select", "dlp-param-input", null, { id });
-      for (const c of param.choices) {
+      if (param.kind === "opt_bool" || current === null || current === undefined) {
+        input.append(h("option", null, param.kind === "opt_bool" ? "torch's default (None)" : "choose…", { value: "" }));
+      }
+      for (const c of choices) {
         const o = h("option", null, c, { value: c });
-        if ((value ?? param.default) === c) o.selected = true;
+        if (paramText(current) === c) o.selected = true;
         input.append(o);
       }
-      input.addEventListener("change", () => setParam(param.name, input.value));
+      input.addEventListener("change", () => {
+        const parsed = parseParam(param, input.value);
+        if (parsed.ok) setParam(param.name, parsed.value);
+      });
     } else {
-      const numeric = param.kind === "int" || param.kind === "float";
+      const numeric = ["int", "opt_int", "float"].includes(param.kind);
       input = h("input", "dlp-param-input", null, { id, type: numeric ? "number" : "text" });
       if (numeric) {
         if (param.min !== undefined) input.min = String(param.min);
         if (param.max !== undefined) input.max = String(param.max);
-        input.step = param.kind === "int" ? "1" : "any";
+        input.step = param.kind === "float" ? "any" : "1";
       }
-      input.value = paramText(value ?? (param.inferred ? "" : param.default));
+      input.value = paramText(value ?? (param.inferred ? "" : param.default), true);
       if (param.inferred) input.placeholder = "auto";
       else if (param.required) input.placeholder = "required";
       else if (param.kind === "opt_size2") input.placeholder = "same as kernel_size";
@@ -108,19 +143,22 @@ export function renderParams(editor, layer, sel, spec, info, setParam) {
   }
 }
 
-// A layer type's documentation: summary, formula, shape rule, when to use it.
+// A layer type's documentation: summary, formula, shape rule, when to use it. Merges and
+// operations carry fewer sections (a `doc` text instead): what is missing is left out.
 export function renderDoc(docs, spec) {
   docs.replaceChildren();
   if (!spec) return;
-  docs.append(
-    h("div", "dlp-doc-title", spec.name),
-    h("p", "dlp-doc-summary", spec.summary),
-    h("div", "dlp-doc-label", "Formula"), h("div", "dlp-doc-formula", spec.formula),
-    h("div", "dlp-doc-label", "Shape"), h("p", "dlp-doc-shape", spec.shape_rule),
-    h("div", "dlp-doc-label", "When to use it"), h("p", "dlp-doc-when", spec.when),
-  );
-  if (spec.example) docs.append(h("div", "dlp-doc-label", "Worked example"), h("p", "dlp-doc-example", spec.example));
-  if (spec.mistakes) docs.append(h("div", "dlp-doc-label", "Common mistakes"), h("p", "dlp-doc-mistakes", spec.mistakes));
+  docs.append(h("div", "dlp-doc-title", spec.name), h("p", "dlp-doc-summary", spec.summary));
+  const section = (label, cls, text, tag = "p") => {
+    const value = Array.isArray(text) ? text.join(" ") : text;
+    if (value) docs.append(h("div", "dlp-doc-label", label), h(tag, cls, value));
+  };
+  section("Formula", "dlp-doc-formula", spec.formula, "div");
+  section("Shape", "dlp-doc-shape", spec.shape_rule);
+  section("When to use it", "dlp-doc-when", spec.when);
+  if (!spec.formula && spec.doc) section("About", "dlp-doc-text", spec.doc.replace(`${spec.summary}\n\n`, ""));
+  section("Worked example", "dlp-doc-example", spec.example);
+  section("Common mistakes", "dlp-doc-mistakes", spec.mistakes);
   if (spec.picture && spec.picture.startsWith("data:image/svg+xml;base64,")) {
     docs.append(h("img", "dlp-doc-picture", null, { src: spec.picture, alt: `picture of ${spec.name}` }));
   }

@@ -11,6 +11,13 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 IMAGE_LAYERS = ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d"]
+# the catalogue's later layers: images made larger, channels and dimensions reordered
+IMAGE_MORE = ["ConvTranspose2d", "Upsample", "ChannelShuffle", "Permute"]
+# over sequences [C, L]
+SEQUENCE_LAYERS = ["Conv1d", "MaxPool1d", "AvgPool1d", "BatchNorm1d", "Upsample", "ChannelShuffle", "Permute"]
+# layers that make an example larger: drawn only while the hint is small, so torch's forward
+# pass on zeros stays cheap
+GROWING = ("ConvTranspose2d", "Upsample")
 ANY_LAYERS = [
     "ReLU",
     "LeakyReLU",
@@ -104,33 +111,146 @@ def layer_params(draw, kind: str, rank: int, shape_hint: list[int]):
         _often(draw, p, "approximate", st.sampled_from(["none", "tanh"]))
     elif kind in ("Dropout", "Dropout2d"):
         _often(draw, p, "p", st.floats(0, 1))
+    elif kind == "Conv1d":
+        p["out_channels"] = draw(st.sampled_from([1, 2, 4, 6, 8]))
+        p["kernel_size"] = draw(st.integers(1, 5))
+        _often(draw, p, "stride", st.integers(1, 3))
+        _often(draw, p, "padding", st.one_of(st.integers(0, 2), st.sampled_from(["same", "valid"])))
+        _often(draw, p, "dilation", st.integers(1, 2))
+        _often(draw, p, "groups", st.sampled_from([1, 1, 1, 2]))
+        _often(draw, p, "bias", st.booleans())
+        _often(draw, p, "padding_mode", st.sampled_from(["zeros", "zeros", "reflect", "replicate", "circular"]))
+        if draw(st.integers(0, 6)) == 0:
+            p["in_channels"] = draw(st.integers(1, 4))
+    elif kind == "ConvTranspose2d":
+        p["out_channels"] = draw(st.sampled_from([1, 2, 4, 6, 8]))
+        p["kernel_size"] = draw(size2(1, 4))
+        _often(draw, p, "stride", size2(1, 2))
+        _often(draw, p, "padding", size2(0, 2))
+        if draw(st.integers(0, 3)) == 0:
+            p["output_padding"] = draw(size2(0, 2))
+        _often(draw, p, "dilation", size2(1, 2))
+        _often(draw, p, "groups", st.sampled_from([1, 1, 1, 2]))
+        _often(draw, p, "bias", st.booleans())
+        if draw(st.integers(0, 6)) == 0:
+            p["in_channels"] = draw(st.integers(1, 4))
+    elif kind in ("MaxPool1d", "AvgPool1d"):
+        p["kernel_size"] = draw(st.integers(1, 4))
+        stride = draw(_maybe(st.integers(1, 3)))
+        if stride is not None:
+            p["stride"] = stride
+        _often(draw, p, "padding", st.integers(0, 2))
+        _often(draw, p, "ceil_mode", st.booleans())
+        if kind == "MaxPool1d":
+            _often(draw, p, "dilation", st.integers(1, 2))
+        else:
+            _often(draw, p, "count_include_pad", st.booleans())
+    elif kind == "Upsample":
+        p.update(draw(upsample_params(rank)))
+    elif kind == "ChannelShuffle":
+        p["groups"] = draw(st.sampled_from([1, 2, 2, 3, 4]))
+    elif kind == "Permute":
+        p["dims"] = draw(permute_dims(rank))
     return p
 
 
 @st.composite
+def upsample_params(draw, rank: int):
+    """A size or a scale_factor (now and then both, or neither), a mode that may not suit the
+    input, and now and then align_corners or recompute_scale_factor where torch refuses them."""
+    p: dict = {}
+    spatial = max(1, rank - 1)
+    which = draw(st.sampled_from(["size", "scale", "size", "scale", "both", "neither"]))
+    if which in ("size", "both"):
+        one = st.integers(1, 12)
+        p["size"] = draw(
+            st.one_of(one, st.lists(one, min_size=spatial, max_size=spatial), st.lists(one, min_size=1, max_size=3))
+        )
+    if which in ("scale", "both"):
+        one = st.sampled_from([0.25, 0.5, 1, 1.5, 2, 2.0, 0.7])
+        p["scale_factor"] = draw(
+            st.one_of(one, st.lists(one, min_size=spatial, max_size=spatial), st.lists(one, min_size=1, max_size=3))
+        )
+    fits = "linear" if rank == 2 else "bilinear"
+    _often(
+        draw,
+        p,
+        "mode",
+        st.sampled_from(["nearest", fits, fits, "bicubic", "area", "nearest-exact", "linear", "trilinear"]),
+    )
+    if draw(st.integers(0, 3)) == 0:
+        p["align_corners"] = draw(st.booleans())
+    if draw(st.integers(0, 5)) == 0:
+        p["recompute_scale_factor"] = draw(st.booleans())
+    return p
+
+
+@st.composite
+def permute_dims(draw, rank: int):
+    """Mostly a permutation that keeps the batch first; now and then one that moves it, names
+    a dimension twice, or has the wrong length."""
+    order = [0, *draw(st.permutations(list(range(1, rank + 1))))]
+    broken = draw(st.integers(0, 5))
+    if broken == 1:
+        order = draw(st.permutations(order))
+    elif broken == 2:
+        order[-1] = order[0]
+    elif broken == 3:
+        order = order[:-1] if len(order) > 1 else order + [1]
+    if draw(st.booleans()):  # from the end, as torch allows
+        order = [d - (rank + 1) if d and draw(st.booleans()) else d for d in order]
+    return order
+
+
+def steer(kind: str, params: dict, rank: int, hint: list[int]) -> tuple[int, list[int]]:
+    """The rank and a rough shape after a layer, to pick layers that suit it: steering only
+    (the oracle decides what is right); growth is over-estimated, shrinking ignored."""
+    if kind == "Flatten":
+        s, e = params.get("start_dim", 1), params.get("end_dim", -1) % (rank + 1)
+        if 1 <= s <= e <= rank:
+            return rank - (e - s), hint[: s - 1] + [max(1, _prod(hint[s - 1 : e]))] + hint[e:]
+        return 1, [max(1, _prod(hint))]
+    if kind == "Linear":
+        return rank, hint[:-1] + [params["out_features"]]
+    if kind in ("Conv2d", "Conv1d"):
+        return rank, [params["out_channels"]] + hint[1:]
+    if kind == "ConvTranspose2d":
+        return rank, [params["out_channels"]] + [2 * d + 4 for d in hint[1:]]
+    if kind == "Upsample":
+        return rank, hint[:1] + [2 * d + 12 for d in hint[1:]]
+    if kind == "Permute" and sorted(d % (rank + 1) for d in params["dims"]) == list(range(rank + 1)):
+        return rank, [hint[d % (rank + 1) - 1] for d in params["dims"][1:]]
+    return rank, hint
+
+
+@st.composite
 def model_specs(draw, max_layers: int = 8):
-    image = draw(st.booleans())
-    if image:
+    kind_of_data = draw(st.sampled_from(["image", "image", "table", "table", "sequence"]))
+    if kind_of_data == "image":
         shape = [draw(st.integers(1, 4)), draw(st.integers(4, 32)), draw(st.integers(4, 32))]
+    elif kind_of_data == "sequence":
+        shape = [draw(st.integers(1, 8)), draw(st.integers(4, 32))]
     else:
         shape = [draw(st.integers(1, 20))]
     rank = len(shape)
     hint = list(shape)
     layers = []
     for _ in range(draw(st.integers(1, max_layers))):
+        # now and then a layer of another rank, which must be refused (torch would read the
+        # batch as channels)
+        stray = ["Conv2d", "Conv1d", "MaxPool1d"] if draw(st.integers(0, 9)) == 0 else []
         if rank == 3:
-            pool = IMAGE_LAYERS * 2 + ANY_LAYERS + ["Flatten"] * 2 + ["Linear"]
+            pool = IMAGE_LAYERS * 2 + IMAGE_MORE + ANY_LAYERS + ["Flatten"] * 2 + ["Linear"] + stray
+        elif rank == 2:
+            pool = SEQUENCE_LAYERS * 2 + ANY_LAYERS + ["Flatten", "Linear"] + stray
         else:
-            pool = FLAT_LAYERS * 3 + ANY_LAYERS + (["Conv2d"] if draw(st.integers(0, 9)) == 0 else [])
+            pool = FLAT_LAYERS * 3 + ANY_LAYERS + stray
+        if _prod(hint) > 4096:
+            pool = [k for k in pool if k not in GROWING]
         kind = draw(st.sampled_from(pool))
         params = draw(layer_params(kind, rank, hint))
         layers.append({"type": kind, "params": params} if params else {"type": kind})
-        if kind == "Flatten":  # steering only: the oracle decides what is right
-            rank, hint = 1, [max(1, _prod(hint))]
-        elif kind == "Linear":
-            hint = hint[:-1] + [params["out_features"]]
-        elif kind == "Conv2d":
-            hint = [params["out_channels"]] + hint[1:]
+        rank, hint = steer(kind, params, rank, hint)
     return {"input_shape": shape, "layers": layers}
 
 
@@ -169,9 +289,11 @@ def graph_specs(draw, max_nodes: int = 10):
     """Random DAGs (spec version 2): layers reading the node before them or any earlier one,
     Add, Mul and Concat of two or three earlier values, whose shapes fit or not — the oracle
     decides. Steered so most merges meet shapes that can fit (the same image size)."""
-    image = draw(st.booleans())
-    if image:
+    kind_of_data = draw(st.sampled_from(["image", "image", "table", "table", "sequence"]))
+    if kind_of_data == "image":
         shape = [draw(st.integers(1, 4)), draw(st.sampled_from([4, 6, 8])), draw(st.sampled_from([4, 6, 8]))]
+    elif kind_of_data == "sequence":
+        shape = [draw(st.integers(1, 8)), draw(st.sampled_from([4, 6, 8]))]
     else:
         shape = [draw(st.integers(1, 12))]
     values = [("x", len(shape), list(shape))]  # (id, rank, a hint of the shape)
@@ -190,10 +312,23 @@ def graph_specs(draw, max_nodes: int = 10):
             rank, hint = src[1], list(src[2])
             if rank == 3:
                 pool = ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Flatten", "Tanh", "AdaptiveAvgPool2d", "Mean"]
+                pool += IMAGE_MORE
+            elif rank == 2:
+                pool = ["Conv1d", "MaxPool1d", "AvgPool1d", "ReLU", "BatchNorm1d", "ChannelShuffle", "Upsample"]
+                pool += ["Permute", "Flatten", "Linear"]
             else:
                 pool = ["Linear", "ReLU", "BatchNorm1d", "Tanh", "Dropout", "LayerNorm"]
+            if _prod(hint) > 1024:
+                pool = [k for k in pool if k not in GROWING]
             kind = draw(st.sampled_from(pool))
-            if kind == "Mean":  # global pooling as MNASNet does it, or a dimension that cannot be
+            if rank >= 2 and draw(st.integers(0, 7)) == 0:
+                kind = "Chunk"  # one piece of x.chunk, as ShuffleNet splits channels; or a piece that is not there
+                params = {
+                    "chunks": draw(st.integers(1, 3)),
+                    "dim": draw(st.sampled_from([1, 1, -1, 0, 2])),
+                    "index": draw(st.integers(0, 2)),
+                }
+            elif kind == "Mean":  # global pooling as MNASNet does it, or a dimension that cannot be
                 params = {
                     "dim": draw(st.sampled_from([[2, 3], [-1], [1], [0], [2, 2], -4, 3])),
                     "keepdim": draw(st.booleans()),
@@ -205,12 +340,10 @@ def graph_specs(draw, max_nodes: int = 10):
                 node["params"] = params
             if src is not values[-1] or draw(st.booleans()):
                 node["inputs"] = [src[0]]
-            if kind == "Flatten" or (kind == "Mean" and params["dim"] == [2, 3] and not params["keepdim"]):
-                rank, hint = (1, [max(1, _prod(hint))]) if kind == "Flatten" else (1, hint[:1])
-            elif kind == "Linear":
-                hint = hint[:-1] + [params["out_features"]]
-            elif kind == "Conv2d":
-                hint = [params["out_channels"]] + hint[1:]
+            if kind == "Mean" and params["dim"] == [2, 3] and not params["keepdim"]:
+                rank, hint = 1, hint[:1]
+            elif kind not in ("Mean", "Chunk"):
+                rank, hint = steer(kind, params, rank, hint)
         if any(n["id"] == node_id for n in nodes):
             node_id = node["id"] = f"{node_id}_{k}"
         nodes.append(node)

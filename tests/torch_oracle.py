@@ -20,6 +20,28 @@ def _torch_kwargs(entry, params: dict, in_shape: tuple[int, ...]) -> dict:
     return kwargs
 
 
+# the batched rank each layer is made for: torch also takes one rank less, as one unbatched
+# example, where the batch would be read as channels and examples mix; a model must refuse it
+BATCHED_RANK = {
+    "Conv1d": 3,
+    "MaxPool1d": 3,
+    "AvgPool1d": 3,
+    "Conv2d": 4,
+    "ConvTranspose2d": 4,
+    "MaxPool2d": 4,
+    "AvgPool2d": 4,
+    "AdaptiveAvgPool2d": 4,
+    "BatchNorm2d": 4,
+}
+
+
+def _refuse_what_torch_would_misread(kind: str, params: dict, x: torch.Tensor) -> None:
+    if kind in BATCHED_RANK and x.dim() != BATCHED_RANK[kind]:
+        raise ValueError(f"{kind} on a {x.dim()}-d batch")
+    if kind == "Permute" and params["dims"][0] % x.dim() != 0:
+        raise ValueError("a permute that moves the batch")  # torch would allow it; a model must not
+
+
 def run_layers(model: dict) -> tuple[list[tuple[tuple[int, ...], int]], int | None]:
     """Per layer (output shape, trainable params) as torch computes them, and the index of
     the first layer torch refuses (an exception or a warning), or None."""
@@ -33,10 +55,13 @@ def run_layers(model: dict) -> tuple[list[tuple[tuple[int, ...], int]], int | No
                 warnings.simplefilter("error")
                 # a note about speed that torch gives once per process, not a refusal
                 warnings.filterwarnings("ignore", message=".*padding=.same.*")
+                _refuse_what_torch_would_misread(layer.type, layer.params, x)
                 module = layer_class(entry)(**_torch_kwargs(entry, layer.params, tuple(x.shape[1:])))
                 module.eval()
                 with torch.no_grad():
                     x = module(x)
+                if x.shape[0] != 2:
+                    raise ValueError("the batch dimension changed")
         except Exception:  # torch's verdict, whatever form it takes
             return results, index
         n = sum(p.numel() for p in module.parameters() if p.requires_grad)
@@ -84,6 +109,11 @@ def run_graph(model: dict) -> tuple[dict[str, tuple[tuple[int, ...], int]], str 
                             out = out * a
                     elif raw["type"] == "Concat":
                         out = torch.cat(args, dim=raw.get("params", {}).get("dim", 1))
+                    elif raw["type"] == "Chunk":
+                        p = {"dim": 0, **raw["params"]}
+                        if p["dim"] % args[0].dim() == 0:
+                            raise ValueError("a chunk of the batch")  # torch would allow it; a model must not
+                        out = torch.chunk(args[0], p["chunks"], dim=p["dim"])[p["index"]]
                     elif raw["type"] == "Mean":
                         p = raw["params"]
                         dims = tuple(p["dim"]) if isinstance(p["dim"], list) else p["dim"]
@@ -95,6 +125,7 @@ def run_graph(model: dict) -> tuple[dict[str, tuple[tuple[int, ...], int]], str 
                     else:
                         layer = LayerSpec(raw["type"], raw.get("params", {}))
                         entry = CATALOGUE[layer.type]
+                        _refuse_what_torch_would_misread(layer.type, layer.params, args[0])
                         module = layer_class(entry)(**_torch_kwargs(entry, layer.params, tuple(args[0].shape[1:])))
                         module.eval()
                         out = module(args[0])

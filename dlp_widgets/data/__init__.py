@@ -58,6 +58,7 @@ def prepare(spec: Spec, data: Any = None, **options: Any) -> TabularData | Image
         seed=t.seed,
         batch_size=t.batch_size,
         max_categories=spec.data.max_categories,
+        scale=spec.data.scale,
     )
 
 

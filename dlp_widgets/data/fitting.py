@@ -103,10 +103,17 @@ def fit_encoding(
 
 
 def fit_and_write(
-    frame: pd.DataFrame, pre: Preprocessor, factorized: Factorized, order: np.ndarray, n_train: int
+    frame: pd.DataFrame,
+    pre: Preprocessor,
+    factorized: Factorized,
+    order: np.ndarray,
+    n_train: int,
+    *,
+    scale: bool = True,
 ) -> np.ndarray:
     """The model inputs, rows in ``order``, once the numeric features' statistics are
-    learned from the first ``n_train`` of them (the training rows)."""
+    learned from the first ``n_train`` of them (the training rows). Without ``scale`` the
+    numbers keep their own units (missing values are still filled)."""
     numeric = [f for f in pre.features if f.kind == NUMERIC]
     numeric_values = {f.name: numeric_column(frame, f.name) for f in numeric}  # conversion errors first
     train = Scratch((n_train,), np.float32)  # reused column after column
@@ -116,6 +123,9 @@ def fit_and_write(
             numeric,
             parallel=n_train >= ROW_CHUNK,  # else not worth starting threads
         )
+        if not scale:  # the saved preprocessor then says so too: predictions read it
+            for f in numeric:
+                f.mean, f.std = 0.0, 1.0
         X = np.empty((len(order), pre.n_inputs), dtype=np.float32)
         write_rows(X, pre.row_writers(frame, numeric_values, factorized), order)
     except NotFinite:

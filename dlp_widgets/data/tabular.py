@@ -112,10 +112,11 @@ def prepare_tabular(
     seed: int = 0,
     batch_size: int | None = None,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    scale: bool = True,
 ) -> TabularData:
     """The frame as training and test arrays: the rows split (stratified for
-    classification), features encoded (numbers standardised, booleans 0/1, categories
-    one-hot) with everything learned from the training rows only."""
+    classification), features encoded (numbers standardised unless ``scale`` is off,
+    booleans 0/1, categories one-hot) with everything learned from the training rows only."""
     chosen = features is not None
     features = _feature_names(frame, target, features)
     warnings: list[str] = list(frame.attrs.get("csv", {}).get("warnings", []))  # e.g. no header row
@@ -155,7 +156,7 @@ def prepare_tabular(
     # every statistic is computed on the training rows only.
     order = np.concatenate([train_pos, test_pos])
     n_train = len(train_pos)
-    X = fit_and_write(frame, pre, factorized, order, n_train)
+    X = fit_and_write(frame, pre, factorized, order, n_train, scale=scale)
     for enc in encodings:
         if enc.missing_train:
             how = "the median" if enc.kind == NUMERIC else "the most frequent value"

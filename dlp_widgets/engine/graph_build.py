@@ -43,6 +43,10 @@ def build_graph_model(graph: GraphSpec, *, report: GraphReport | None = None) ->
             p = node.filled()
             dims = tuple(p["dim"]) if isinstance(p["dim"], list) else (p["dim"],)
             values[node.id] = g.call_function(torch.mean, (args[0],), {"dim": dims, "keepdim": p["keepdim"]})
+        elif node.type == "Chunk":
+            p = node.filled()
+            pieces = g.call_function(torch.chunk, (args[0], p["chunks"]), {"dim": p["dim"]})
+            values[node.id] = g.call_function(operator.getitem, (pieces, p["index"]))
         elif node.type in MERGE_CALLS:
             call = MERGE_CALLS[node.type]
             values[node.id] = reduce(lambda a, b, call=call: g.call_function(call, (a, b)), args)

@@ -26,8 +26,9 @@ from .module_params import layer_of
 class _PathTracer(fx.Tracer):
     """fx's tracer, noting in each node the path of the module whose forward made it."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, leaf_functions: tuple[Callable, ...] = ()) -> None:
+        # functions kept as one call, not traced into (their .size() would stop the trace)
+        super().__init__(autowrap_functions=leaf_functions)
         self.paths: list[str] = []
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
@@ -87,6 +88,40 @@ def _mean(args: tuple, kwargs: dict) -> tuple[str, dict[str, Any]]:
     return "Mean", {"dim": list(dim) if isinstance(dim, (list, tuple)) else dim, "keepdim": bool(keepdim)}
 
 
+def _interpolate(args: tuple, kwargs: dict) -> tuple[str, dict[str, Any]]:
+    names = ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "antialias")
+    given = {**dict(zip(names, args[1:], strict=False)), **kwargs}
+    if given.pop("antialias", False):
+        raise SpecError("a call to interpolate with antialias=True is not supported (Upsample has no antialias)")
+    params = {k: list(v) if isinstance(v, tuple) else v for k, v in given.items() if v is not None}
+    return "Upsample", params
+
+
+def _permute(args: tuple, kwargs: dict) -> tuple[str, dict[str, Any]]:
+    # x.permute(0, 2, 3, 1), x.permute([0, 2, 3, 1]) and torch.permute(x, dims) alike
+    dims = kwargs.get("dims", args[1] if len(args) == 2 else list(args[1:]))
+    return "Permute", {"dims": list(dims) if isinstance(dims, (list, tuple)) else [dims]}
+
+
+def _channel_shuffle(args: tuple, kwargs: dict) -> tuple[str, dict[str, Any]]:
+    return "ChannelShuffle", {"groups": kwargs.get("groups", args[1] if len(args) > 1 else None)}
+
+
+def _chunk(node: fx.Node) -> dict[str, Any]:
+    chunks = node.kwargs.get("chunks", node.args[1] if len(node.args) > 1 else None)
+    return {"chunks": chunks, "dim": node.kwargs.get("dim", node.args[2] if len(node.args) > 2 else 0)}
+
+
+def _library_leaves() -> dict[Callable, Callable[[tuple, dict], tuple[str, dict[str, Any]]]]:
+    """Functions of torchvision's networks that are one node: ShuffleNet's ``channel_shuffle``
+    (a view, a transpose and a view, as ``nn.ChannelShuffle`` computes)."""
+    try:
+        from torchvision.models.shufflenetv2 import channel_shuffle
+    except ImportError:  # torchvision is optional: nothing of it to keep whole
+        return {}
+    return {channel_shuffle: _channel_shuffle}
+
+
 def _cat(args: tuple, kwargs: dict) -> tuple[str, dict[str, Any]]:
     return "Concat", {"dim": kwargs.get("dim", args[1] if len(args) > 1 else 0)}
 
@@ -110,6 +145,10 @@ FUNCTIONS: dict[Any, Callable[[tuple, dict], tuple[str, dict[str, Any]]]] = {
     F.avg_pool2d: _pool("AvgPool2d", ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")),
     torch.max_pool2d: _pool("MaxPool2d", ("kernel_size", "stride", "padding", "dilation", "ceil_mode")),
     F.max_pool2d: _pool("MaxPool2d", ("kernel_size", "stride", "padding", "dilation", "ceil_mode")),
+    F.interpolate: _interpolate,
+    torch.permute: _permute,
+    F.channel_shuffle: _channel_shuffle,
+    torch.native_channel_shuffle: _channel_shuffle,
 }
 METHODS: dict[str, Callable[[tuple, dict], tuple[str, dict[str, Any]]]] = {
     "flatten": _flatten,
@@ -118,6 +157,7 @@ METHODS: dict[str, Callable[[tuple, dict], tuple[str, dict[str, Any]]]] = {
     "add": lambda a, k: ("Add", {}),
     "mul": lambda a, k: ("Mul", {}),
     "mean": _mean,
+    "permute": _permute,
 }
 
 
@@ -132,13 +172,15 @@ def _call_name(target: Any) -> str:
 def from_torch_graph(module: nn.Module, input_shape: list[int] | tuple[int, ...]) -> GraphSpec:
     """The graph spec of ``module`` for inputs of ``input_shape`` (without the batch)."""
     shape = parse_input_shape(list(input_shape))
-    tracer = _PathTracer()
+    leaves = _library_leaves()
+    tracer = _PathTracer(tuple(leaves))
     try:
         graph = tracer.trace(module)
     except Exception as exc:  # noqa: BLE001 - fx's own words, said as ours
         raise SpecError(f"torch.fx cannot trace {type(module).__name__}: {' '.join(str(exc).split())[:300]}") from None
     modules = dict(module.named_modules())
     ids: dict[fx.Node, str] = {}
+    pieces: dict[fx.Node, tuple[fx.Node, dict[str, Any]]] = {}  # x.chunk(...): its input and how it cuts
     used_paths: set[str] = set()
     raw_nodes: list[dict[str, Any]] = []
     outputs: list[str] = []
@@ -184,9 +226,16 @@ def from_torch_graph(module: nn.Module, input_shape: list[int] | tuple[int, ...]
             else:
                 used_paths.add(path)
                 node_id = path
+        elif node.op in ("call_function", "call_method") and node.target in ("chunk", torch.chunk) and inputs:
+            pieces[node] = (inputs[0], _chunk(node))  # its pieces become nodes where they are taken
+            continue
+        elif node.target is operator.getitem and node.args[0] in pieces:
+            source, cut = pieces[node.args[0]]
+            inputs, kind, params = [source], "Chunk", {**cut, "index": node.args[1]}
+            node_id = fresh(f"{node.meta['dlp_where']}.chunk" if node.meta.get("dlp_where") else "chunk")
         elif node.op in ("call_function", "call_method"):
             table = FUNCTIONS if node.op == "call_function" else METHODS
-            make = table.get(node.target)
+            make = table.get(node.target) or leaves.get(node.target)
             if node.target is torch.cat and node.args and isinstance(node.args[0], (list, tuple)):
                 inputs = [a for a in node.args[0] if isinstance(a, fx.Node)]
             if make is None or not inputs:
@@ -217,7 +266,11 @@ def from_torch_graph(module: nn.Module, input_shape: list[int] | tuple[int, ...]
             op = node.name.rstrip("0123456789").rstrip("_") or node.name
             node_id = fresh(f"{node.meta.get('dlp_where')}.{op}" if node.meta.get("dlp_where") else op)
         else:  # get_attr: a parameter or buffer used directly in forward
-            raise SpecError(f"{where}: {node.target} is used as a tensor in forward, which a spec cannot express")
+            owner = modules.get(str(node.target).rpartition(".")[0])
+            of = f" (of {type(owner).__module__}.{type(owner).__qualname__})" if owner is not None else ""
+            raise SpecError(f"{where}: {node.target}{of} is used as a tensor in forward, which a spec cannot express")
+        if any(a in pieces for a in inputs):
+            raise SpecError(f"{where}: the pieces of .chunk() are used together, not one by one", node=where or None)
         ids[node] = check_id(node_id, "an imported node's id", "model.nodes")
         entry = {"id": node_id, "type": kind, "inputs": [ids[a] for a in inputs]}
         if params:

@@ -21,6 +21,7 @@ from torch import nn
 from . import metrics as M
 from .epoch_tally import EpochTally
 from .events import EpochEnd, Event, Progress
+from .signals import SignalProbe
 from .threads import cpu_threads
 
 Emit = Callable[[Event], None]
@@ -66,6 +67,7 @@ class LoopState:
     good_state: dict[str, torch.Tensor] | None = None  # weights after the last completed epoch
     generator_state: torch.Tensor | None = None
     final: dict[str, Any] = field(default_factory=dict)
+    signals: list[dict[str, Any]] = field(default_factory=list)  # the coach's, one dict an epoch
 
 
 class Stopped(Exception):
@@ -118,6 +120,7 @@ class Trainer:
         self.autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else nullcontext
         self._epoch_overhead: float | None = None  # seconds per epoch outside the batches
         self._last_outputs: tuple[int, torch.Tensor, torch.Tensor] | None = None  # epoch, test outputs, labels
+        self.probe = SignalProbe(model)
 
     def _out_dim(self) -> int:
         for module in reversed(list(self.model.modules())):
@@ -193,8 +196,12 @@ class Trainer:
             with self.autocast():
                 out = model(xb)
                 loss = self.loss_fn(out, self._target(yb, out))
+            if batch == 1 and epoch == 1:
+                self.probe.first_batch(xb, loss)  # the loss before any step
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if self.probe.samples(batch, n_batches):
+                self.probe.gradients()
             self.optimizer.step()
             tally.add(loss, out, yb)  # running train metrics from this same forward pass
             if self.emit is not None:
@@ -266,6 +273,9 @@ class Trainer:
         if cfg.task == "classification":
             pred, probs = M.classification_scores(out, y, self.binary_logit)
             row["test_accuracy"] = float((pred == y).float().mean())
+            k = max(self.n_classes, 2)
+            more["pred_counts"] = torch.bincount(pred, minlength=k).tolist()
+            more["true_counts"] = torch.bincount(y.long(), minlength=k).tolist()
             if extras:
                 more["confusion"] = M.confusion_matrix(y, pred, self.n_classes)
                 if full or len(y) * self.n_classes <= M.ROC_EVERY_EPOCH_MAX:
@@ -289,9 +299,12 @@ class Trainer:
             for epoch in range(state.epoch + 1, cfg.training.epochs + 1):
                 t0 = time.monotonic()
                 row = self._train_epoch(epoch)
-                out, y = self._test_outputs()
+                with self.probe.watching_units():
+                    out, y = self._test_outputs()
                 extras_wanted = self.listened is None or self.listened()
                 test_row, extras = self._scores(out, y, full=False, extras=extras_wanted)
+                counts = extras.pop("pred_counts", None), extras.pop("true_counts", None)
+                state.signals.append(self.probe.epoch_end(epoch, *counts))
                 if not math.isfinite(test_row["test_loss"]):
                     raise Diverged
                 row = {
@@ -329,4 +342,5 @@ class Trainer:
                 row, extras = self._scores(kept[1], kept[2], full=True)
             else:
                 row, extras = self.evaluate(full=True)
+        extras.pop("pred_counts", None), extras.pop("true_counts", None)  # the last epoch's signals hold them
         return {**row, **extras}

@@ -10,6 +10,7 @@ from typing import Any
 from torch import nn
 
 from ..spec import CATALOGUE, SpecError
+from ..spec.params import ONE_NUMBER_KINDS
 from .layer_classes import layer_class
 
 
@@ -27,6 +28,8 @@ def layer_of(child: nn.Module, name: str, **place: Any) -> tuple[str, dict[str, 
     params: dict[str, Any] = {}
     for p in entry.params:
         value = getattr(child, p.name)
+        if isinstance(value, tuple) and len(value) == 1 and p.kind in ONE_NUMBER_KINDS:
+            value = value[0]  # Conv1d keeps kernel_size=3 as (3,)
         if isinstance(value, tuple):
             value = list(value)
         if p.name == "bias":  # torch keeps the tensor (or None), the spec a yes/no
@@ -39,8 +42,10 @@ def layer_of(child: nn.Module, name: str, **place: Any) -> tuple[str, dict[str, 
 
 def _reject_unrepresentable(child: nn.Module, name: str, place: dict[str, Any]) -> None:
     """Settings torch allows that a spec cannot express: refuse rather than silently drop."""
-    if isinstance(child, nn.MaxPool2d) and getattr(child, "return_indices", False):
-        raise SpecError(f"module `{name}` (MaxPool2d) has return_indices=True, which a model cannot use", **place)
+    if isinstance(child, (nn.MaxPool1d, nn.MaxPool2d)) and getattr(child, "return_indices", False):
+        raise SpecError(
+            f"module `{name}` ({type(child).__name__}) has return_indices=True, which a model cannot use", **place
+        )
     if isinstance(child, nn.AvgPool2d) and child.divisor_override is not None:
         raise SpecError(
             f"module `{name}` (AvgPool2d) sets divisor_override, which the layer catalogue does not offer", **place

@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 
 from ..data import ImageData, TabularData, prepare
+from ..data.image_memory import held_in_memory
 from ..data.image_precompute import with_fixed_steps_done
 from ..data.images import TensorImages
 from ..spec import Spec, infer
@@ -119,14 +120,18 @@ def _splits(data: TabularData | ImageData, device: torch.device) -> tuple[Split,
     if isinstance(data, TabularData):
         x_tr, y_tr, x_te, y_te = data.tensors()
         return Split(x_tr.to(device), y_tr.to(device)), Split(x_te.to(device), y_te.to(device))
-    return _image_split(data.train, data.transforms["train"], device), _image_split(
-        data.test, data.transforms["test"], device
+    return _image_split(data.train, data.transforms["train"], data.image_shape, device), _image_split(
+        data.test, data.transforms["test"], data.image_shape, device
     )
 
 
-def _image_split(images: Any, transforms: list[dict[str, Any]], device: torch.device) -> Split:
+def _image_split(
+    images: Any, transforms: list[dict[str, Any]], image_shape: tuple[int, int, int], device: torch.device
+) -> Split:
     """An in-memory set with its fixed transforms done once: plain tensors batched by index
-    when nothing random is left, else a dataset whose images get only the random steps."""
+    when nothing random is left, else a dataset whose images get only the random steps. A
+    folder's files are read into memory first when they fit."""
+    images = held_in_memory(images, image_shape)
     if not isinstance(images, TensorImages):
         return Split(dataset=images)  # files, opened one at a time
     images, left = with_fixed_steps_done(images, transforms)

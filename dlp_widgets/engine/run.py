@@ -96,6 +96,19 @@ class Run:
         return self._load_model("best")
 
     @property
+    def signals(self) -> list[dict[str, Any]]:
+        """What the loop measured for the coach, one dict an epoch (``engine.signals``)."""
+        live = list(self._trainer.state.signals) if self._trainer is not None else []
+        first = live[0]["epoch"] if live else None
+        return [s for s in self.store.signals(self.id) if first is None or s["epoch"] < first] + live
+
+    def diagnose(self) -> list[Any]:
+        """The training coach's findings, most important first (``dlp_widgets.coach``)."""
+        from ..coach import diagnose
+
+        return diagnose(self)
+
+    @property
     def folder(self) -> Path:
         return self.store.run_dir(self.id)
 
@@ -349,6 +362,7 @@ class Run:
     ) -> None:
         self._history = list(state.history)
         epoch, row, folder = state.epoch, state.history[-1], self.folder
+        signals = state.signals[-1] if state.signals and state.signals[-1].get("epoch") == epoch else None
         payload = {
             "epoch": epoch,
             "model_state": state.good_state,  # a fresh copy each epoch: nothing changes it later
@@ -363,7 +377,7 @@ class Run:
             # the checkpoint before the epoch's row: a kill between the two leaves weights a
             # row ahead of the store, which a resume puts right (never a row the weights lack)
             write_checkpoint(folder, **payload)
-            self.store.add_epoch(self.id, epoch, row)
+            self.store.add_epoch(self.id, epoch, row, signals)
 
         self._records.write(record)
 

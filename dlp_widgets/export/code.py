@@ -11,13 +11,19 @@ from ..spec.rules import fmt_shape
 # The first constructor argument(s) torch takes positionally, written without a keyword.
 _POSITIONAL = {
     "Linear": ("in_features", "out_features"),
+    "Conv1d": ("in_channels", "out_channels", "kernel_size"),
     "Conv2d": ("in_channels", "out_channels", "kernel_size"),
+    "ConvTranspose2d": ("in_channels", "out_channels", "kernel_size"),
     "BatchNorm1d": ("num_features",),
     "BatchNorm2d": ("num_features",),
     "LayerNorm": ("normalized_shape",),
     "MaxPool2d": ("kernel_size",),
     "AvgPool2d": ("kernel_size",),
     "AdaptiveAvgPool2d": ("output_size",),
+    "MaxPool1d": ("kernel_size",),
+    "AvgPool1d": ("kernel_size",),
+    "ChannelShuffle": ("groups",),
+    "Permute": ("dims",),
 }
 
 
@@ -32,7 +38,8 @@ def layer_call(type_: str, params: dict[str, Any], in_shape: tuple[int, ...]) ->
     entry = CATALOGUE[type_]
     kwargs = entry.constructor_kwargs(params, in_shape)
     positional = _POSITIONAL.get(type_, ())
-    args = [_literal(kwargs[name]) for name in positional]
+    # Permute's dims is a list in torchvision's signature, and reads as one
+    args = [str(list(kwargs[name])) if name == "dims" else _literal(kwargs[name]) for name in positional]
     for p in entry.params:
         if p.name in positional:
             continue

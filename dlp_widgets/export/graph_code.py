@@ -92,6 +92,9 @@ def graph_source(graph: GraphSpec, *, class_name: str = "Model") -> str:
             p = node.filled()
             dims = tuple(p["dim"]) if isinstance(p["dim"], list) else (p["dim"],)
             expr = f"torch.mean({srcs[0]}, dim={dims!r}, keepdim={p['keepdim']!r})"
+        elif node.type == "Chunk":
+            p = node.filled()
+            expr = f"torch.chunk({srcs[0]}, {p['chunks']}, dim={p['dim']})[{p['index']}]"
         else:
             expr = f"{_attribute(node.id)}({srcs[0]})"
         lines.append(f"        {names[node.id]} = {expr}  # -> {fmt_shape(info.output_shape)}")

@@ -140,6 +140,8 @@ def numeric_inputs(frame, names, train):
     )
     fits = [numeric_fit(values[train], name) for values, name in zip(block, names)]
     fills, means, stds = (np.array([[fit[i]] for fit in fits], dtype=np.float32) for i in (0, 2, 3))
+    if not CONFIG["scale"]:  # the run kept the numbers in their own units
+        means[:], stds[:] = 0.0, 1.0
     standardise(block, fills, means, stds)
     return block.T
 
@@ -328,6 +330,7 @@ def write_script(
         "shuffle": t.shuffle,
         "seed": t.seed,
         "class_weights": t.class_weights,
+        "scale": spec.data.scale,
         "source": source,
     }
     body = source_of(spec.model)

@@ -75,8 +75,11 @@ def _model_params(spec: dict[str, Any]) -> int | None:
     return None if report.error else report.total_params
 
 
-def check_run(goal: Goal, row: dict[str, Any] | None, history: list[dict[str, Any]]) -> Verdict:
-    """Does this run (a store row and its per-epoch history) meet the goal? Advice when not."""
+def check_run(
+    goal: Goal, row: dict[str, Any] | None, history: list[dict[str, Any]], signals: list[dict[str, Any]] | None = None
+) -> Verdict:
+    """Does this run (a store row, its per-epoch history and the coach's signals) meet the
+    goal? Advice when not: the training coach's findings, each with its change to try."""
     if row is None:
         return Verdict(False, None, "No run to check yet.", ["Train a model first (press Train), then check again."])
     run_id, status = row["id"], row["status"]
@@ -92,8 +95,9 @@ def check_run(goal: Goal, row: dict[str, Any] | None, history: list[dict[str, An
         )
     if status in ("running",):
         return Verdict(False, run_id, f"{label} is still training.", ["Wait for it to finish, then check again."])
+    coached = _coach_advice(row, history, signals or [])
     if status in ("failed", "diverged"):
-        advice = _advice_for_failure(row, spec)
+        advice = coached or _advice_for_failure(row, spec)
         return Verdict(False, run_id, f"{label} {status}: {row.get('error') or 'no metrics'}.", advice)
 
     metrics = row.get("metrics") or {}
@@ -114,7 +118,7 @@ def check_run(goal: Goal, row: dict[str, Any] | None, history: list[dict[str, An
     if not met:
         target = goal.at_least if goal.at_least is not None else goal.at_most
         failures.append(f"{name} {value:.3f}, the goal is {'≥' if goal.at_least is not None else '≤'} {target:g}")
-        advice += _advice_for_metric(goal, row, spec, history)
+        advice += coached or _advice_for_metric(goal, row, spec, history)
     if goal.max_params is not None:
         params = _model_params(spec)
         if params is None or params > goal.max_params:
@@ -139,6 +143,23 @@ def check_run(goal: Goal, row: dict[str, Any] | None, history: list[dict[str, An
     if failures:
         return Verdict(False, run_id, f"{label}: " + "; ".join(failures) + ".", _dedupe(advice), value)
     return Verdict(True, run_id, f"{label} reached {name} {value:.3f}.", [], value)
+
+
+def _coach_advice(row: dict[str, Any], history: list[dict[str, Any]], signals: list[dict[str, Any]]) -> list[str]:
+    """The coach's problems and warnings for the run (and "train longer" when it says so),
+    each as the finding and its change: the same words as ``dlp coach`` and the dashboard."""
+    from ..coach import RunFacts, diagnose_facts
+    from ..spec import SpecError
+
+    try:
+        findings = diagnose_facts(RunFacts.of_row(row, history, signals))
+    except (SpecError, KeyError, TypeError, ValueError):  # a row too damaged to read: the plain advice
+        return []
+    return [
+        f"{f.message} Try: {f.fix_words}." if f.fix_words else f.message
+        for f in findings
+        if f.severity != "info" or f.code == "still_improving"
+    ]
 
 
 def _final_gap(history: list[dict[str, Any]]) -> float | None:

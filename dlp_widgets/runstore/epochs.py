@@ -1,6 +1,7 @@
 """The epochs table: one row of metrics per finished epoch of a run, written as training goes
-and set back to a checkpoint's history when a run resumes from it. Separate because it is the
-one table a training run writes to every epoch."""
+and set back to a checkpoint's history when a run resumes from it; beside it, each epoch's
+signals for the training coach (gradient norms, inactive units, predictions per class).
+Separate because these are the tables a training run writes to every epoch."""
 
 from __future__ import annotations
 
@@ -13,12 +14,19 @@ from .connection import StoreConnection, json_text
 class EpochsTable(StoreConnection):
     """The epochs part of RunStore."""
 
-    def add_epoch(self, run_id: str, epoch: int, metrics: dict[str, Any]) -> None:
+    def add_epoch(
+        self, run_id: str, epoch: int, metrics: dict[str, Any], signals: dict[str, Any] | None = None
+    ) -> None:
         with self._connect() as db:
             db.execute(
                 "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?,?,?)",
                 (run_id, epoch, json_text(metrics)),
             )
+            if signals is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO epoch_signals (run_id, epoch, signals) VALUES (?,?,?)",
+                    (run_id, epoch, json_text(signals)),
+                )
             db.execute("UPDATE runs SET epochs_done=? WHERE id=?", (epoch, run_id))
 
     def set_epochs(self, run_id: str, history: list[dict[str, Any]]) -> None:
@@ -27,6 +35,7 @@ class EpochsTable(StoreConnection):
         last = history[-1]["epoch"] if history else 0
         with self._connect() as db:
             db.execute("DELETE FROM epochs WHERE run_id=? AND epoch>?", (run_id, last))
+            db.execute("DELETE FROM epoch_signals WHERE run_id=? AND epoch>?", (run_id, last))
             for row in history:
                 metrics = {k: v for k, v in row.items() if k != "epoch"}
                 db.execute(
@@ -39,3 +48,11 @@ class EpochsTable(StoreConnection):
         with self._connect() as db:
             rows = db.execute("SELECT epoch, metrics FROM epochs WHERE run_id=? ORDER BY epoch", (run_id,)).fetchall()
         return [{"epoch": r["epoch"], **json.loads(r["metrics"])} for r in rows]
+
+    def signals(self, run_id: str) -> list[dict[str, Any]]:
+        """The coach's signals of each epoch that has them, in order."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT epoch, signals FROM epoch_signals WHERE run_id=? ORDER BY epoch", (run_id,)
+            ).fetchall()
+        return [{**json.loads(r["signals"]), "epoch": r["epoch"]} for r in rows]

@@ -51,6 +51,12 @@ CREATE TABLE IF NOT EXISTS epochs (
     metrics TEXT NOT NULL,
     PRIMARY KEY (run_id, epoch)
 );
+CREATE TABLE IF NOT EXISTS epoch_signals (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    signals TEXT NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+);
 CREATE TABLE IF NOT EXISTS artefacts (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     kind TEXT NOT NULL,

@@ -39,8 +39,10 @@ def get(name: str) -> LayerType | None:
 
 
 def palette(kind: str | None = None) -> list[dict[str, Any]]:
-    """The catalogue as JSON-ready dicts grouped in category order, for the builder's palette."""
+    """The catalogue as JSON-ready dicts grouped in category order, for the builder's palette:
+    the layers that fit ``kind`` of data, or any kind. A layer no data kind feeds (Conv1d
+    wants [C, L], which no data set gives) stays out: the palette offers what works there."""
     order = {c: i for i, c in enumerate(CATEGORIES)}
-    entries = [e for e in LAYERS if kind is None or kind in e.kinds]
+    entries = [e for e in LAYERS if (kind in e.kinds if kind is not None else e.kinds)]
     entries.sort(key=lambda e: order[e.category])
     return [e.to_dict() for e in entries]

@@ -1,5 +1,5 @@
 """The data section of a spec: where the data comes from, the target and features, the task,
-image transforms, and the one-hot cap."""
+image transforms, the one-hot cap, and whether numeric columns are standardised."""
 
 from __future__ import annotations
 
@@ -25,11 +25,16 @@ class DataSpec:
     task: str | None = None  # None: detected from the target
     transforms: dict[str, list[dict[str, Any]]] | None = None  # images: {"train": [...], "test": [...]}
     max_categories: int = DEFAULT_MAX_CATEGORIES  # one-hot columns: a text column with more values is refused
+    # numeric columns standardised with the training rows' mean and deviation; off, they reach
+    # the model as they are (a lesson shows why that matters, and the coach says so)
+    scale: bool = True
 
     @classmethod
     def from_dict(cls, raw: Any) -> DataSpec:
         raw = require_object(raw, "data", "data")
-        check_keys(raw, ("source", "target", "features", "task", "transforms", "max_categories"), "data", "data")
+        check_keys(
+            raw, ("source", "target", "features", "task", "transforms", "max_categories", "scale"), "data", "data"
+        )
         out = cls()
         for key in ("source", "target"):
             value = raw.get(key)
@@ -80,6 +85,12 @@ class DataSpec:
                 param="max_categories",
             )
         out.max_categories = cap
+        scale = raw.get("scale", True)
+        if not isinstance(scale, bool):
+            raise SpecError(
+                f"data.scale must be true or false, not {describe_value(scale)}", path="data.scale", param="scale"
+            )
+        out.scale = scale
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,4 +99,6 @@ class DataSpec:
             out["transforms"] = self.transforms
         if self.max_categories != DEFAULT_MAX_CATEGORIES:
             out["max_categories"] = self.max_categories
+        if not self.scale:
+            out["scale"] = False
         return out

@@ -89,10 +89,11 @@ def node_words(type_: str, node_id: str) -> str:
     return f'{type_} "{node_id}"'
 
 
-def check_id(value: Any, what: str, path: str) -> str:
+def check_id(value: Any, what: str, path: str, node: str | None = None) -> str:
     if not isinstance(value, str) or not ID.fullmatch(value):
         raise SpecError(
             f"{what} must be an id of letters, digits, _, . and - (at most 200), not {describe_value(value)}",
+            node=node,
             path=path,
         )
     return value
@@ -130,9 +131,7 @@ def parse_node(raw: Any, index: int) -> NodeSpec:
 
 def _parse_inputs(raw: dict[str, Any], node_id: str, kind: str, words: str, path: str) -> tuple[str, ...] | None:
     if "inputs" not in raw or raw["inputs"] is None:
-        if kind in MERGES:
-            raise SpecError(f"{words} needs inputs: a list of node ids to merge", node=node_id, path=f"{path}.inputs")
-        return None
+        return () if kind in MERGES else None  # a merge with nothing to merge: see input_count_error
     inputs = raw["inputs"]
     if not isinstance(inputs, list) or len(inputs) > MAX_NODE_INPUTS:
         raise SpecError(
@@ -140,13 +139,29 @@ def _parse_inputs(raw: dict[str, Any], node_id: str, kind: str, words: str, path
             node=node_id,
             path=f"{path}.inputs",
         )
-    ids = tuple(check_id(v, f"{words}'s input {i + 1}", f"{path}.inputs[{i}]") for i, v in enumerate(inputs))
-    # torch.cat joins a list of one as well (DenseNet's first layer does): Concat takes one or more
-    least = 1 if kind == "Concat" else 2
-    wanted = ("one or more inputs" if least == 1 else "two or more inputs") if kind in MERGES else "one input"
-    if (kind in MERGES and len(ids) < least) or (kind not in MERGES and len(ids) != 1):
-        raise SpecError(f"{words} takes {wanted}, not {len(ids)}", node=node_id, path=f"{path}.inputs")
-    return ids
+    return tuple(check_id(v, f"{words}'s input {i + 1}", f"{path}.inputs[{i}]", node_id) for i, v in enumerate(inputs))
+
+
+def input_count_error(node: NodeSpec, index: int) -> SpecError | None:
+    """Why ``node`` has the wrong number of inputs, or None. Apart from the parse: a graph
+    being drawn has an Add with one input until its skip is connected, and the builder
+    still shows every other node's shape meanwhile."""
+    if node.inputs is None:
+        return None
+    words, path = node_words(node.type, node.id), f"model.nodes[{index}].inputs"
+    n = len(node.inputs)
+    if node.is_merge:
+        # torch.cat joins a list of one as well (DenseNet's first layer does): Concat takes one or more
+        least = 1 if node.type == "Concat" else 2
+        if n == 0:
+            return SpecError(f"{words} needs inputs: a list of node ids to merge", node=node.id, path=path)
+        if n < least:
+            wanted = "one or more inputs" if least == 1 else "two or more inputs"
+            return SpecError(f"{words} takes {wanted}, not {n}", node=node.id, path=path)
+        return None
+    if n != 1:
+        return SpecError(f"{words} takes one input, not {n}", node=node.id, path=path)
+    return None
 
 
 def _parse_graph_input(raw: Any, index: int) -> GraphInput:
@@ -170,7 +185,9 @@ class GraphSpec:
     outputs: list[str] | None = None  # None: the last node
 
     @classmethod
-    def from_dict(cls, raw: Any) -> GraphSpec:
+    def from_dict(cls, raw: Any, *, lenient: bool = False) -> GraphSpec:
+        """The graph of ``raw``, checked; ``lenient`` lets nodes with the wrong number of
+        inputs through (the shape inference then names them), for a graph being drawn."""
         raw = require_object(raw, "model", "model")
         if "input_shape" in raw or "layers" in raw:  # a version-1 chain
             return cls.from_chain(ModelSpec.from_dict(raw))
@@ -189,6 +206,11 @@ class GraphSpec:
             [_parse_graph_input(r, i) for i, r in enumerate(inputs_raw)],
             [parse_node(r, i) for i, r in enumerate(nodes_raw)],
         )
+        if not lenient:
+            for i, node in enumerate(graph.nodes):
+                problem = input_count_error(node, i)
+                if problem is not None:
+                    raise problem
         seen: set[str] = set()
         for item_id in [g.id for g in graph.inputs] + [n.id for n in graph.nodes]:
             if item_id in seen:

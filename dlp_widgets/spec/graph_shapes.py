@@ -14,7 +14,7 @@ from typing import Any
 
 from . import catalogue
 from .errors import SpecError
-from .graph import GraphSpec, node_words
+from .graph import GraphSpec, input_count_error, node_words
 from .layer_info import LayerInfo
 from .merges import MERGES
 from .ops import OPS
@@ -120,6 +120,9 @@ def infer_graph(graph: GraphSpec) -> GraphReport:
     sources = [graph.sources(i) for i in range(len(graph.nodes))]
     errors: dict[int, SpecError] = {}
     for i, node in enumerate(graph.nodes):
+        problem = input_count_error(node, i)
+        if problem is not None:
+            errors[i] = problem
         for src in sources[i]:
             if src not in index and src not in report.input_shapes:
                 errors[i] = SpecError(

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from . import rules
+from . import rules, rules_resize
 from .layer_table_activations import ACTIVATIONS
+from .layer_table_convolutions import CONVOLUTIONS
+from .layer_table_pooling import POOLS
 from .layer_type import DATA_KINDS, LayerType
-from .params import Param
-
-
-def _bias(what: str = "a learned bias", requires: str | None = None) -> Param:
-    return Param("bias", "bool", True, f"add {what}", requires=requires)
-
-
-_SIZE_MAX = 256
-
+from .params import Param, bias_param
 
 LAYERS: list[LayerType] = [
     LayerType(
@@ -31,7 +25,7 @@ LAYERS: list[LayerType] = [
                 100_000,
                 required=True,
             ),
-            _bias(),
+            bias_param(),
         ),
         summary="Fully connected layer: every output is a weighted sum of all inputs plus a bias.",
         formula="y = x·Wᵀ + b, with W of shape [out_features, in_features] and b of shape [out_features].",
@@ -154,7 +148,7 @@ LAYERS: list[LayerType] = [
             ),
             Param("eps", "float", 1e-5, "added to the variance to avoid division by zero", 0.0, 1.0),
             Param("elementwise_affine", "bool", True, "learn a scale (and shift) per value"),
-            _bias("a learned shift (with elementwise_affine)", requires="elementwise_affine"),
+            bias_param("a learned shift (with elementwise_affine)", requires="elementwise_affine"),
         ),
         summary="Normalises each example on its own over its last dimensions, then scales and shifts.",
         formula="y = (x − mean) / √(var + eps) · γ + β, statistics over normalized_shape of one example.",
@@ -178,110 +172,90 @@ LAYERS: list[LayerType] = [
         rule=rules.flatten,
     ),
     LayerType(
-        name="Conv2d",
-        category="convolution",
+        name="Upsample",
+        category="shape",
         kinds=("image",),
         params=(
-            Param("in_channels", "int", None, "channels coming in (inferred)", 1, 100_000, inferred=True),
-            Param("out_channels", "int", None, "number of filters, i.e. channels going out", 1, 4096, required=True),
-            Param("kernel_size", "size2", None, "height and width of each filter", 1, _SIZE_MAX, required=True),
-            Param("stride", "size2", 1, "step between filter positions", 1, _SIZE_MAX),
-            Param("padding", "padding", 0, 'zeros added around the image; "same" keeps its size', 0, _SIZE_MAX),
-            Param("dilation", "size2", 1, "spacing between filter taps", 1, _SIZE_MAX),
-            Param("groups", "int", 1, "split channels into independent groups", 1, 4096),
-            _bias("a learned bias per filter"),
             Param(
-                "padding_mode",
+                "size",
+                "opt_shape",
+                None,
+                "the output's [height, width] (or [length]); give this or scale_factor",
+                1,
+                4096,
+            ),
+            Param(
+                "scale_factor",
+                "opt_scale",
+                None,
+                "what each spatial size is multiplied by (2 doubles it); give this or size",
+                0.0,
+                64.0,
+            ),
+            Param(
+                "mode",
                 "choice",
-                "zeros",
-                "what the padding is filled with",
-                choices=("zeros", "reflect", "replicate", "circular"),
+                "nearest",
+                "how new values are made: copied (nearest) or interpolated",
+                choices=("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact"),
+            ),
+            Param("align_corners", "opt_bool", None, "interpolating modes: line up the corner pixels exactly"),
+            Param(
+                "recompute_scale_factor",
+                "opt_bool",
+                None,
+                "interpolate with the scale the rounded output size implies, not the given one",
             ),
         ),
-        summary="Slides learned filters over an image; each filter detects one pattern everywhere.",
-        formula="y[o, i, j] = b[o] + Σ_c Σ_u Σ_v W[o, c, u, v] · x[c, i·s + u·d − p, j·s + v·d − p].",
+        summary="Makes an image (or a sequence) larger by repeating or interpolating its values.",
+        formula="y[c, i, j] = x[c, ⌊i / scale⌋, ⌊j / scale⌋] (nearest); bilinear weighs the four nearest pixels.",
         shape_rule=(
-            "[C, H, W] → [out_channels, H', W'], H' = ⌊(H + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1. "
-            "Parameters: out_channels × C/groups × kernel_h × kernel_w (+ out_channels bias)."
+            "[C, H, W] → [C, ⌊H·scale_factor⌋, ⌊W·scale_factor⌋], or [C, size]; [C, L] likewise. Exactly one of "
+            "size and scale_factor; linear wants [C, L], bilinear and bicubic [C, H, W]. No trainable parameters."
         ),
-        when="Any image task: far fewer weights than Linear layers, and it finds a pattern wherever it is.",
-        rule=rules.conv2d,
-        infer=lambda shape: {"in_channels": shape[0]},
+        when="Enlarging feature maps without weights: decoders, feature pyramids, before a Conv2d that refines them.",
+        rule=rules_resize.upsample,
     ),
     LayerType(
-        name="MaxPool2d",
-        category="pooling",
+        name="ChannelShuffle",
+        category="shape",
         kinds=("image",),
-        params=(
-            Param("kernel_size", "size2", None, "height and width of the window", 1, _SIZE_MAX, required=True),
-            Param(
-                "stride",
-                "opt_size2",
-                None,
-                "step between windows (empty = kernel_size)",
-                1,
-                _SIZE_MAX,
-                default_from="kernel_size",
-            ),
-            Param("padding", "size2", 0, "padding on each side (at most half the window)", 0, _SIZE_MAX // 2),
-            Param("dilation", "size2", 1, "spacing between window taps", 1, _SIZE_MAX),
-            Param("ceil_mode", "bool", False, "round the output size up instead of down"),
-        ),
-        summary="Keeps the largest value in each window, shrinking the image.",
-        formula="y[c, i, j] = max over the window at (i·stride, j·stride) of x[c, ·, ·].",
-        shape_rule=(
-            "[C, H, W] → [C, H', W'], H' = ⌊(H + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1; "
-            "stride defaults to kernel_size, so kernel 2 halves H and W."
-        ),
-        when="After convolution blocks, to shrink the image and make features tolerate small shifts.",
-        rule=rules.maxpool2d,
+        params=(Param("groups", "int", None, "number of channel groups to interleave", 1, 4096, required=True),),
+        summary="Interleaves the channels of its groups, so the next grouped convolution sees every group.",
+        formula="y[g·k + i] = x[i·groups + g] for C = groups·k channels (a reshape to [groups, k], transposed).",
+        shape_rule="[C, …] → [C, …]; the channels must divide by groups. No trainable parameters.",
+        when="Between grouped convolutions (ShuffleNet), so information flows between the groups.",
+        rule=rules.channel_shuffle,
+        example_input=(8, 16, 16),
     ),
     LayerType(
-        name="AvgPool2d",
-        category="pooling",
-        kinds=("image",),
-        params=(
-            Param("kernel_size", "size2", None, "height and width of the window", 1, _SIZE_MAX, required=True),
-            Param(
-                "stride",
-                "opt_size2",
-                None,
-                "step between windows (empty = kernel_size)",
-                1,
-                _SIZE_MAX,
-                default_from="kernel_size",
-            ),
-            Param("padding", "size2", 0, "padding on each side (at most half the window)", 0, _SIZE_MAX // 2),
-            Param("ceil_mode", "bool", False, "round the output size up instead of down"),
-            Param("count_include_pad", "bool", True, "count padded zeros in the average"),
-        ),
-        summary="Averages each window, shrinking the image smoothly.",
-        formula="y[c, i, j] = mean over the window at (i·stride, j·stride) of x[c, ·, ·].",
-        shape_rule="[C, H, W] → [C, H', W'], H' = ⌊(H + 2·padding − kernel) / stride⌋ + 1.",
-        when="Downsampling that keeps every value's contribution (max pooling keeps only the strongest).",
-        rule=rules.avgpool2d,
-    ),
-    LayerType(
-        name="AdaptiveAvgPool2d",
-        category="pooling",
+        name="Permute",
+        category="shape",
         kinds=("image",),
         params=(
             Param(
-                "output_size",
-                "size2",
+                "dims",
+                "dims",
                 None,
-                "height and width of the output, whatever the input",
-                1,
-                1024,
+                "the new order of all dimensions, counting the batch as dim 0, which stays first",
+                -4,
+                3,
                 required=True,
             ),
         ),
-        summary="Averages over windows chosen so that the output has a fixed size.",
-        formula="y[c, i, j] = mean of x[c] over rows ⌊i·H/h⌋ … ⌈(i+1)·H/h⌉ and the same for columns.",
-        shape_rule="[C, H, W] → [C, output_h, output_w]; no trainable parameters.",
-        when="Before the classifier head, so the model accepts images of any size (output_size=1: global average pooling).",
-        rule=rules.adaptive_avgpool2d,
+        summary="Reorders the dimensions, e.g. an image [C, H, W] into channels-last [H, W, C] (torchvision.ops).",
+        formula="y = x.permute(dims), dims over every dimension with the batch as dim 0: [0, 2, 3, 1] is channels-last.",
+        shape_rule=(
+            "[C, H, W] → the sizes in the order dims gives (dims[0] must be 0: the batch stays first); "
+            "[0, 2, 3, 1] gives [H, W, C]. No trainable parameters."
+        ),
+        when="Before a layer that works on the last dimension (LayerNorm, Linear) when channels should be last, "
+        "as ConvNeXt does, and back with [0, 3, 1, 2].",
+        rule=rules.permute,
+        module="torchvision.ops",
     ),
+    *CONVOLUTIONS,
+    *POOLS,
     LayerType(
         name="Identity",
         category="shape",

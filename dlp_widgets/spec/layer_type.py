@@ -27,6 +27,8 @@ DATA_KINDS = ("tabular", "image")
 class LayerType:
     name: str  # the torch.nn class name
     category: str
+    # the data kinds whose examples it fits, as the palette offers it; empty: none (a layer
+    # over sequences [C, L], for graphs, imports and specs only)
     kinds: tuple[str, ...]
     params: tuple[Param, ...]
     summary: str  # one line, for the palette
@@ -38,6 +40,10 @@ class LayerType:
     infer: Callable[[tuple[int, ...]], dict[str, Any]] = field(default=lambda shape: {})
     # where the class lives: torch.nn, or torchvision.ops for the few layers torchvision adds
     module: str = "torch.nn"
+    # one example's shape for its worked example, where its data kind gives no fitting one: a
+    # sequence [C, L] for the layers no data set feeds directly (their ``kinds`` are empty, so
+    # the palette leaves them out), channels that its starting values divide
+    example_input: tuple[int, ...] | None = None
 
     @property
     def torch_class(self) -> str:

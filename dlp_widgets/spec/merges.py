@@ -23,6 +23,8 @@ class MergeType:
     formula: str
     rule: MergeRule
     torch_call: str  # what the built model calls
+    shape_rule: str = ""
+    when: str = ""
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -94,6 +96,8 @@ MERGES: dict[str, MergeType] = {
             "y = x₁ + x₂ + …",
             broadcast,
             "operator.add",
+            shape_rule="inputs of one rank broadcast as torch does: each size equal, or 1; no parameters.",
+            when="A skip connection: the block's input added to its output (ResNet), so the block learns a correction.",
         ),
         MergeType(
             "Mul",
@@ -102,6 +106,8 @@ MERGES: dict[str, MergeType] = {
             "y = x₁ · x₂ · …",
             broadcast,
             "operator.mul",
+            shape_rule="inputs of one rank broadcast as torch does: a [C, 1, 1] gate scales each channel of [C, H, W].",
+            when="A gate: a Sigmoid's output (0 to 1) multiplies features to weigh them (squeeze-excitation, attention).",
         ),
         MergeType(
             "Concat",
@@ -110,6 +116,8 @@ MERGES: dict[str, MergeType] = {
             "y = cat([x₁, x₂, …], dim)",
             concat,
             "torch.cat",
+            shape_rule="every dimension equal but dim, whose sizes add up: [16, H, W] and [32, H, W] give [48, H, W].",
+            when="Keeping several views side by side: Inception's branches, DenseNet's growing feature maps, U-Net's skips.",
         ),
     )
 }

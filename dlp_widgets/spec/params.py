@@ -22,7 +22,19 @@ KIND_WORDS = {
     "opt_size2": "null, a whole number or a pair [height, width]",
     "shape": "a whole number or a list of whole numbers",
     "floats": "a list of numbers",
+    "opt_int": "null or a whole number",
+    "padding1": 'a whole number, "same" or "valid"',
+    "opt_shape": "null, a whole number or a list of whole numbers",
+    "opt_scale": "null, a number or a list of numbers",
+    "opt_bool": "null, true or false",
+    "dims": "a list of whole numbers",
 }
+# kinds where null is a value of its own: torch's None (not given), or "as another parameter"
+OPTIONAL_KINDS = frozenset({"opt_size2", "opt_int", "opt_shape", "opt_scale", "opt_bool"})
+# kinds of one whole number, that torch may store as a tuple of one (Conv1d's kernel_size (3,))
+ONE_NUMBER_KINDS = frozenset({"int", "opt_int", "padding1"})
+# the most a size (kernel, stride, padding, dilation) may be
+SIZE_MAX = 256
 
 
 class ParamError(ValueError):
@@ -74,7 +86,7 @@ class Param:
 
     def check(self, value: Any) -> Any:
         """Return ``value`` if valid for this parameter, else raise ``ParamError``."""
-        if value is None and (self.inferred or self.kind == "opt_size2"):
+        if value is None and (self.inferred or self.kind in OPTIONAL_KINDS):
             return None
         checker = _CHECKERS[self.kind]
         return checker(self, value)
@@ -186,6 +198,36 @@ def _check_floats(p: Param, value: Any) -> list[float]:
     return [_check_float(item, v) for v in value]
 
 
+def _check_padding1(p: Param, value: Any) -> int | str:
+    if isinstance(value, str):
+        if value in ("same", "valid"):
+            return value
+        raise ParamError(f"{p.name} must be {KIND_WORDS['padding1']}, not {describe_value(value)}")
+    if isinstance(value, (list, tuple)):
+        raise ParamError(f"{p.name} must be {KIND_WORDS['padding1']}, not {describe_value(value)}")
+    return _int_in_range(p, value)
+
+
+def _check_opt_scale(p: Param, value: Any) -> float | list[float]:
+    if isinstance(value, (list, tuple)):
+        if not 1 <= len(value) <= 3:
+            raise ParamError(f"{p.name} must list 1 to 3 numbers, not {len(value)}")
+        item = Param(f"each value of {p.name}", "float", None, "", p.min, p.max)
+        return [_check_float(item, v) for v in value]
+    return _check_float(p, value)
+
+
+def _check_dims(p: Param, value: Any) -> list[int]:
+    if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= 4:
+        raise ParamError(f"{p.name} must be a list of 1 to 4 whole numbers, not {describe_value(value)}")
+    return [_int_in_range(p, v, f"each value of {p.name}") for v in value]
+
+
+def bias_param(what: str = "a learned bias", requires: str | None = None) -> Param:
+    """torch's ``bias=True`` of a layer with weights; ``requires`` names what it depends on."""
+    return Param("bias", "bool", True, f"add {what}", requires=requires)
+
+
 _CHECKERS = {
     "int": _check_int,
     "float": _check_float,
@@ -196,6 +238,12 @@ _CHECKERS = {
     "padding": _check_padding,
     "shape": _check_shape,
     "floats": _check_floats,
+    "opt_int": _check_int,
+    "padding1": _check_padding1,
+    "opt_shape": _check_shape,
+    "opt_scale": _check_opt_scale,
+    "opt_bool": _check_bool,
+    "dims": _check_dims,
 }
 
 

@@ -72,7 +72,7 @@ def same_shape(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
     return shape, 0, None
 
 
-def _need_image(shape: Shape, at: Where, what: str = "an image-shaped input") -> tuple[int, int, int]:
+def need_image(shape: Shape, at: Where, what: str = "an image-shaped input") -> tuple[int, int, int]:
     if len(shape) != 3:
         hint = ""
         if len(shape) == 1 and at.prev_type is None:
@@ -85,7 +85,7 @@ def _need_image(shape: Shape, at: Where, what: str = "an image-shaped input") ->
     return shape  # type: ignore[return-value]
 
 
-def _check_inferred(p: dict[str, Any], name: str, actual: int, at: Where) -> None:
+def check_inferred(p: dict[str, Any], name: str, actual: int, at: Where) -> None:
     given = p.get(name)
     if given is not None and given != actual:
         raise ShapeError(
@@ -171,7 +171,7 @@ def flatten(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
 def dropout2d(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
     # torch only warns for non-image input and then drops whole rows; we refuse, since
     # that silently does something else than the layer's name says.
-    _need_image(shape, at)
+    need_image(shape, at)
     return shape, 0, None
 
 
@@ -180,13 +180,13 @@ def batchnorm1d(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
         raise ShapeError(
             f"{at.layer} needs [features] or [channels, length], but {at.source}. For images use BatchNorm2d."
         )
-    _check_inferred(p, "num_features", shape[0], at)
+    check_inferred(p, "num_features", shape[0], at)
     return shape, (2 * shape[0] if p["affine"] else 0), None
 
 
 def batchnorm2d(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
-    c, _, _ = _need_image(shape, at)
-    _check_inferred(p, "num_features", c, at)
+    c, _, _ = need_image(shape, at)
+    check_inferred(p, "num_features", c, at)
     return shape, (2 * c if p["affine"] else 0), None
 
 
@@ -207,7 +207,7 @@ def layernorm(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
     return shape, n_params, None
 
 
-def _window_out(size: int, k: int, s: int, pad: int, dil: int, ceil_mode: bool) -> int:
+def window_out(size: int, k: int, s: int, pad: int, dil: int, ceil_mode: bool) -> int:
     """Output length of a sliding window, exactly as torch's pooling/conv shape code."""
     span = dil * (k - 1) + 1
     if not ceil_mode:
@@ -218,9 +218,19 @@ def _window_out(size: int, k: int, s: int, pad: int, dil: int, ceil_mode: bool) 
     return out
 
 
-def conv2d(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
-    c, h, w = _need_image(shape, at)
-    _check_inferred(p, "in_channels", c, at)
+def sizes(value: int | list[int] | tuple[int, ...], n: int) -> tuple[int, ...]:
+    """An int or an n-sequence as n sizes, one per spatial axis."""
+    if isinstance(value, int):
+        return (value,) * n
+    return tuple(int(v) for v in value)
+
+
+def conv_nd(p: dict[str, Any], shape: Shape, at: Where, axes: tuple[str, ...]) -> RuleResult:
+    """A convolution over ``shape`` = [C, *spatial] (one spatial axis per name in ``axes``):
+    Conv1d's [C, L] and Conv2d's [C, H, W], by torch's formula."""
+    n = len(axes)
+    c, spatial = shape[0], shape[1:]
+    check_inferred(p, "in_channels", c, at)
     groups, out_c = p["groups"], p["out_channels"]
     if c % groups:
         raise ShapeError(
@@ -232,27 +242,26 @@ def conv2d(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
             f"{at.layer} has out_channels={out_c}, which groups={groups} does not divide evenly.",
             param="out_channels",
         )
-    kh, kw = pair(p["kernel_size"])
-    sh, sw = pair(p["stride"])
-    dh, dw = pair(p["dilation"])
+    k, s, d = sizes(p["kernel_size"], n), sizes(p["stride"], n), sizes(p["dilation"], n)
     padding = p["padding"]
     if padding == "same":
-        if (sh, sw) != (1, 1):
+        if s != (1,) * n:
             raise ShapeError(
                 f'{at.layer} cannot use padding="same" with stride {p["stride"]}: same padding needs stride 1.',
                 param="padding",
             )
-        pads = [(dh * (kh - 1)) // 2, (dw * (kw - 1)) // 2]
-        sides = [(pads[0], dh * (kh - 1) - pads[0]), (pads[1], dw * (kw - 1) - pads[1])]
-        out_h, out_w = h, w
+        sides = [((di * (ki - 1)) // 2, di * (ki - 1) - (di * (ki - 1)) // 2) for ki, di in zip(k, d, strict=True)]
+        out = tuple(spatial)
     else:
-        ph, pw = (0, 0) if padding == "valid" else pair(padding)
-        sides = [(ph, ph), (pw, pw)]
-        out_h = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-        out_w = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+        pads = (0,) * n if padding == "valid" else sizes(padding, n)
+        sides = [(pi, pi) for pi in pads]
+        out = tuple(
+            (size + 2 * pi - di * (ki - 1) - 1) // si + 1
+            for size, pi, di, ki, si in zip(spatial, pads, d, k, s, strict=True)
+        )
     mode = p["padding_mode"]
     if mode != "zeros":
-        for (lo, hi), size, axis in zip(sides, (h, w), ("height", "width"), strict=True):
+        for (lo, hi), size, axis in zip(sides, spatial, axes, strict=True):
             limit_ok = max(lo, hi) < size if mode == "reflect" else max(lo, hi) <= size
             if not limit_ok:
                 rel = "smaller than" if mode == "reflect" else "at most"
@@ -261,18 +270,23 @@ def conv2d(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
                     f"{rel} the input {axis} ({size}).",
                     param="padding",
                 )
-    if out_h < 1 or out_w < 1:
+    if min(out) < 1:
+        kernel = f"a {'×'.join(map(str, k))} kernel" if n > 1 else f"a kernel of {k[0]}"
         raise ShapeError(
-            f"{at.layer} has a {kh}×{kw} kernel (dilation {p['dilation']}) that does not fit its "
+            f"{at.layer} has {kernel} (dilation {p['dilation']}) that does not fit its "
             f"input ({at.source}, padding {padding}). Use a smaller kernel_size or more padding.",
             param="kernel_size",
         )
-    n_params = out_c * (c // groups) * kh * kw + (out_c if p["bias"] else 0)
-    return (out_c, out_h, out_w), n_params, None
+    n_params = out_c * (c // groups) * prod(k) + (out_c if p["bias"] else 0)
+    return (out_c, *out), n_params, None
+
+
+def conv2d(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
+    return conv_nd(p, need_image(shape, at), at, ("height", "width"))
 
 
 def _pool(p: dict[str, Any], shape: Shape, at: Where, dilation: Any) -> RuleResult:
-    c, h, w = _need_image(shape, at)
+    c, h, w = need_image(shape, at)
     kh, kw = pair(p["kernel_size"])
     sh, sw = pair(p["stride"] if p["stride"] is not None else p["kernel_size"])
     ph, pw = pair(p["padding"])
@@ -283,8 +297,8 @@ def _pool(p: dict[str, Any], shape: Shape, at: Where, dilation: Any) -> RuleResu
             f"kernel size ({kh // 2}×{kw // 2} here).",
             param="padding",
         )
-    out_h = _window_out(h, kh, sh, ph, dh, p["ceil_mode"])
-    out_w = _window_out(w, kw, sw, pw, dw, p["ceil_mode"])
+    out_h = window_out(h, kh, sh, ph, dh, p["ceil_mode"])
+    out_w = window_out(w, kw, sw, pw, dw, p["ceil_mode"])
     if out_h < 1 or out_w < 1:
         raise ShapeError(
             f"{at.layer} has a {kh}×{kw} window that does not fit its input ({at.source}). "
@@ -303,6 +317,54 @@ def avgpool2d(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
 
 
 def adaptive_avgpool2d(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
-    c, _, _ = _need_image(shape, at)
+    c, _, _ = need_image(shape, at)
     oh, ow = pair(p["output_size"])
     return (c, oh, ow), 0, None
+
+
+def channel_shuffle(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
+    groups = p["groups"]
+    if len(shape) < 2:
+        raise ShapeError(
+            f"{at.layer} shuffles channels, so it needs [channels, length] or [channels, height, width], "
+            f"but {at.source}."
+        )
+    if shape[0] % groups:
+        raise ShapeError(
+            f"{at.layer} splits its {shape[0]} channels into groups={groups}, which does not divide them evenly.",
+            param="groups",
+        )
+    return shape, 0, None
+
+
+def permute(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
+    """torchvision's Permute reorders every dimension, the batch's too: ``dims`` counts the
+    batch as dim 0 (as torch does) and must keep it first, so examples never mix."""
+    dims, rank = p["dims"], len(shape) + 1
+    if len(dims) != rank:
+        raise ShapeError(
+            f"{at.layer} has dims={list(dims)}, which must list all {rank} dimensions of its input counting "
+            f"the batch as dim 0 ({at.source}).",
+            param="dims",
+        )
+    resolved = []
+    for d in dims:
+        if not -rank <= d < rank:
+            raise ShapeError(
+                f"{at.layer} has {d} in dims, but its input has {rank} dimensions counting the batch "
+                f"(0 to {rank - 1}, or -{rank} to -1 from the end).",
+                param="dims",
+            )
+        resolved.append(d % rank)
+    if len(set(resolved)) != rank:
+        raise ShapeError(
+            f"{at.layer} has dims={list(dims)}, which is not a permutation: each of 0 to {rank - 1} must appear once.",
+            param="dims",
+        )
+    if resolved[0] != 0:
+        raise ShapeError(
+            f"{at.layer} has dims={list(dims)}, which moves the batch dimension (dim 0) away from the front; "
+            "dims must start with 0.",
+            param="dims",
+        )
+    return tuple(shape[d - 1] for d in resolved[1:]), 0, None

@@ -17,7 +17,7 @@ from .graph import ID, MAX_INPUTS, MAX_NODE_INPUTS, MAX_NODES
 from .merges import MERGES
 from .model import MAX_DIM, MAX_LAYERS
 from .ops import OPS
-from .params import Param
+from .params import OPTIONAL_KINDS, Param
 from .training import TASKS, TRAINING_FIELDS
 from .transforms import TRANSFORMS
 
@@ -49,17 +49,28 @@ def _param_schema(p: Param) -> dict[str, Any]:
             "minItems": 1,
             "maxItems": 4,
         }
-    elif p.kind == "shape":
+    elif p.kind in ("shape", "opt_shape"):
         s = {
             "oneOf": [_int(p.min, p.max), {"type": "array", "items": _int(p.min, p.max), "minItems": 1, "maxItems": 3}]
         }
+    elif p.kind in ("opt_int", "padding1"):
+        s = _int(p.min, p.max)
+        if p.kind == "padding1":
+            s = {"oneOf": [s, {"enum": ["same", "valid"]}]}
+    elif p.kind == "opt_scale":
+        number = {"type": "number", "minimum": p.min, "maximum": p.max}
+        s = {"oneOf": [number, {"type": "array", "items": number, "minItems": 1, "maxItems": 3}]}
+    elif p.kind == "opt_bool":
+        s = {"type": "boolean"}
+    elif p.kind == "dims":
+        s = {"type": "array", "items": _int(p.min, p.max), "minItems": 1, "maxItems": 4}
     else:  # size2, opt_size2, padding
         pair_of = {"type": "array", "items": _int(p.min, p.max), "minItems": 2, "maxItems": 2}
         options: list[dict[str, Any]] = [_int(p.min, p.max), pair_of]
         if p.kind == "padding":
             options.append({"enum": ["same", "valid"]})
         s = {"oneOf": options}
-    if p.inferred or p.kind == "opt_size2":
+    if p.inferred or p.kind in OPTIONAL_KINDS:
         s = {"oneOf": [{"type": "null"}, s]}
     s["description"] = p.help
     if not p.required:  # torch has no default for it: the spec must give it
@@ -200,6 +211,11 @@ def json_schema() -> dict[str, Any]:
                         "maximum": MAX_CATEGORIES,
                         "default": DEFAULT_MAX_CATEGORIES,
                         "description": "a text feature with at most this many distinct values is one-hot encoded",
+                    },
+                    "scale": {
+                        "type": "boolean",
+                        "default": True,
+                        "description": "standardise numeric columns with the training rows' mean and standard deviation",
                     },
                     "transforms": {
                         "type": ["object", "null"],

@@ -206,5 +206,9 @@ def _canonical_value(value: Any, kind: str) -> Any:
         return value
     if kind == "shape":
         return value[0] if len(value) == 1 else list(value)
+    if kind in ("opt_shape", "opt_scale"):  # one number means the same for every spatial size
+        return value[0] if len(set(value)) == 1 else list(value)
+    if kind not in ("size2", "opt_size2", "padding"):  # Permute's dims: the order is the value
+        return list(value)
     a, b = pair(value)
     return a if a == b else [a, b]

@@ -10,7 +10,8 @@ from typing import Any
 # What a layer starts with when it is added from the palette, written into the spec as real
 # values. Every parameter torch requires is here, so a new layer is valid at once; padding 1
 # keeps a 3×3 convolution's image size, and dim 1 is the class dimension (torch's implicit
-# choice is deprecated). Layers not listed start with torch's defaults.
+# choice is deprecated); Upsample needs a size or a scale, and Permute starts channels-last.
+# Layers not listed start with torch's defaults.
 STARTING_VALUES: dict[str, dict[str, Any]] = {
     "Linear": {"out_features": 10},
     "Softmax": {"dim": 1},
@@ -20,6 +21,13 @@ STARTING_VALUES: dict[str, dict[str, Any]] = {
     "AvgPool2d": {"kernel_size": 2},
     "AdaptiveAvgPool2d": {"output_size": 1},
     "StochasticDepth": {"p": 0.2, "mode": "row"},
+    "Conv1d": {"out_channels": 8, "kernel_size": 3, "padding": 1},
+    "ConvTranspose2d": {"out_channels": 8, "kernel_size": 2, "stride": 2},
+    "MaxPool1d": {"kernel_size": 2},
+    "AvgPool1d": {"kernel_size": 2},
+    "Upsample": {"scale_factor": 2},
+    "ChannelShuffle": {"groups": 2},
+    "Permute": {"dims": [0, 2, 3, 1]},
 }
 
 

@@ -55,6 +55,18 @@ def _center_crop(p: dict[str, Any], shape: Shape, where: str) -> Shape:
     return (shape[0], *pair(p["size"]))
 
 
+def _random_crop(p: dict[str, Any], shape: Shape, where: str) -> Shape:
+    h, w = pair(p["size"])
+    pad = p["padding"]
+    if h > shape[1] + 2 * pad or w > shape[2] + 2 * pad:
+        raise SpecError(
+            f"{where}: a {h}×{w} crop does not fit {shape[1]}×{shape[2]} images padded by {pad}; "
+            "lower size or raise padding",
+            param="size",
+        )
+    return (shape[0], h, w)
+
+
 def _grayscale(p: dict[str, Any], shape: Shape, where: str) -> Shape:
     if p["num_output_channels"] not in (1, 3):  # torchvision's own limit
         raise SpecError(
@@ -153,6 +165,18 @@ TRANSFORMS: dict[str, TransformType] = {
             "Rotate by a random angle (augmentation).",
             True,
             _same,
+        ),
+        TransformType(
+            "RandomCrop",
+            (
+                Param("size", "size2", 32, "[height, width] of the crop taken at a random place", **_SIZE),
+                Param(
+                    "padding", "int", 0, "zeros added on every side first (4 on 32 × 32 images, as for CIFAR)", 0, 1024
+                ),
+            ),
+            "Crop at a random place, after padding with zeros (augmentation: small shifts).",
+            True,
+            _random_crop,
         ),
         TransformType(
             "GaussianBlur",

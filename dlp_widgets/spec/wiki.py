@@ -39,6 +39,18 @@ MISTAKES: dict[str, str] = {
     "AvgPool2d": "Forgetting that stride defaults to kernel_size, so the image shrinks by that factor.",
     "AdaptiveAvgPool2d": "output_size larger than the image: it then repeats values rather than summarising.",
     "Identity": "Leaving it in a finished model: it does nothing and only adds a line.",
+    "Conv1d": "Giving it a table's [features]: it needs [channels, length] (torch would read the batch as "
+    "channels and mix examples). A kernel longer than the (padded) sequence.",
+    "ConvTranspose2d": "Expecting it to undo a Conv2d: it restores the shape, not the values. A kernel_size that "
+    "stride does not divide leaves a checkerboard pattern; kernel_size=2, stride=2 exactly doubles H and W.",
+    "MaxPool1d": "Pooling a sequence too often: a length of 32 halved six times is 0. padding more than half the window.",
+    "AvgPool1d": "Forgetting that stride defaults to kernel_size, so the sequence shrinks by that factor.",
+    "Upsample": "Giving both size and scale_factor, or neither (torch refuses both). mode='bilinear' on a [C, L] "
+    "sequence (it wants images; use 'linear'), or align_corners with 'nearest'.",
+    "ChannelShuffle": "A groups that does not divide the channels. Using it where no grouped convolution follows: "
+    "it then only reorders channels, which the next layer's weights could do anyway.",
+    "Permute": "Writing dims without the batch (torchvision's Permute reorders every dimension: [0, 2, 3, 1], "
+    "not [1, 2, 0]); dims that move the batch away from the front are refused.",
 }
 
 # a typical input for the worked example of each kind of layer
@@ -60,12 +72,14 @@ def worked_example(name: str) -> dict[str, Any]:
         if "image" in entry.kinds and entry.category in ("convolution", "pooling") or entry.kinds == ("image",)
         else "tabular"
     )
-    shape = _EXAMPLE_INPUT[kind]
+    shape = list(entry.example_input) if entry.example_input is not None else _EXAMPLE_INPUT[kind]
     given = starting_params(name)
     report = infer({"input_shape": shape, "layers": [starting_layer(name)]})
     info = report.layers[0]
     settings = ", ".join(f"{k}={v}" for k, v in given.items())
-    how = f"As the palette adds it ({settings})" if given else "With torch's defaults"
+    # a layer outside the palette (no data kind feeds it) starts with the same values in specs
+    start = "As the palette adds it" if entry.kinds else "With its starting values"
+    how = f"{start} ({settings})" if given else "With torch's defaults"
     text = (
         f"{how}, on an input of {shape} per example, {name} gives {list(info.output_shape)} "
         f"and holds {info.params:,} trainable parameters."

@@ -22,6 +22,7 @@ import ipywidgets as W
 
 from ..engine.events import EpochEnd, Event, Finished, Progress, Started
 from .charts import ConfusionView, CurvesView, RocView
+from .coach_panel import Apply, CoachPanel
 from .html_bits import badge_html, error_html, view_error_html, warnings_html
 
 # At most ten updates a second reach the browser; charts (a redraw of SVG each) at most
@@ -67,7 +68,14 @@ def file_stem(name: str) -> str:
 class TrainingDashboard(W.VBox):
     """Live view of a run. ``TrainingDashboard(run)`` attaches to a running or finished run."""
 
-    def __init__(self, run: Any = None, *, export_folder: str | Path | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        run: Any = None,
+        *,
+        export_folder: str | Path | None = None,
+        on_apply: Apply | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.run = None
         self._lock = threading.Lock()
         self._pending: dict[str, Any] = {}
@@ -120,6 +128,8 @@ class TrainingDashboard(W.VBox):
             button.layout.width = "auto"
             button.on_click(lambda _, fmt=fmt: self.export(fmt))
         self.export_result = W.HTML()
+        # the Playground trains a coach's fix itself; alone, the dashboard starts it and shows it below
+        self.coach = CoachPanel(on_apply or self._retrain)
         wrap = W.Layout(flex_flow="row wrap", align_items="center", width="100%")
         super().__init__(
             children=[
@@ -128,6 +138,7 @@ class TrainingDashboard(W.VBox):
                 self.progress_text,
                 self.message,
                 self.charts,
+                self.coach,
                 W.HTML("<b>Export</b>"),
                 W.Box([self.export_folder], layout=wrap),
                 W.Box(list(self.export_buttons.values()), layout=wrap),
@@ -240,6 +251,7 @@ class TrainingDashboard(W.VBox):
             self._on_finished(pending["finished"], history)
         if pending.get("curves") and history:
             self._draw_curves(history)
+            self._coach()
         if "confusion" in pending and self._classes:
             self.confusion_view.update(pending["confusion"], self._classes)
         if "roc" in pending:
@@ -301,6 +313,24 @@ class TrainingDashboard(W.VBox):
 
         self.loss_view.update(epochs, column("train_loss"), column("test_loss"))
         self.score_view.update(epochs, column(f"train_{key}"), column(f"test_{key}"))
+
+    # -- the coach
+
+    def _coach(self) -> None:
+        if self.run is None:
+            return
+        try:
+            self.coach.show(self.run.diagnose(), self.run.spec.to_dict())
+        except Exception as exc:  # noqa: BLE001 - the coach must never cost the run its dashboard
+            self.coach.result.value = view_error_html(f"the coach could not read this run: {exc}")
+
+    def _retrain(self, spec: dict[str, Any]) -> Any:
+        from ..engine.runner import start
+
+        run = start(spec, self.run.training_frame, displayed=True)
+        board = TrainingDashboard(run, export_folder=self.export_folder.value)
+        self.coach.children = [*self.coach.children, board]
+        return run
 
     # -- exports
 

@@ -62,6 +62,13 @@ class DataStep(W.VBox):
             layout=W.Layout(width="200px"),
         )
         self.max_categories.add_class("dlp-max-categories")
+        self.scale = W.Checkbox(
+            value=True,
+            description="Standardise numeric columns",
+            tooltip="subtract the training rows' mean and divide by their standard deviation, column by column",
+            indent=False,
+        )
+        self.scale.add_class("dlp-scale")
         self.task = W.ToggleButtons(
             options=[("auto", None), ("classification", "classification"), ("regression", "regression")],
             description="Task",
@@ -77,6 +84,7 @@ class DataStep(W.VBox):
                 W.HBox([self.target, self.target_note], layout=W.Layout(align_items="center", flex_flow="row wrap")),
                 self.features,
                 self.max_categories,
+                self.scale,
                 self.task,
             ]
         )
@@ -94,6 +102,7 @@ class DataStep(W.VBox):
         self.features.observe(self._on_features, "value")
         self.max_categories.observe(self._on_cap, "value")
         self.task.observe(self._on_features, "value")  # keeps the features picked
+        self.scale.observe(lambda _: self._on_change(), "value")
         # the owner calls reload() once it is ready for on_change
 
     # -- where the data comes from: the picker's
@@ -335,6 +344,8 @@ class DataStep(W.VBox):
             data["features"] = None if not chosen or set(chosen) == set(self.features.options) else chosen
             if self.max_categories.value != DEFAULT_MAX_CATEGORIES:
                 data["max_categories"] = self.max_categories.value
+            if not self.scale.value:
+                data["scale"] = False
         return data
 
     def apply(self, data: DataSpec, image_model: bool) -> None:
@@ -346,6 +357,7 @@ class DataStep(W.VBox):
         self.max_categories.unobserve(self._on_cap, "value")
         self.max_categories.value = data.max_categories
         self.max_categories.observe(self._on_cap, "value")
+        self.scale.value = data.scale
         if source in BUILTIN_SOURCES:
             self.sources.set_builtin(source)
         elif source:

@@ -13,6 +13,7 @@ import pandas as pd
 from ..data import DataError
 from ..spec import Spec, SpecError
 from ..spec.defaults import default_model
+from ..spec.graph import GraphSpec
 from .builder import LayerBuilder
 from .data_source import BUILTIN_CHOICES
 from .data_step import DataStep
@@ -150,9 +151,11 @@ class Playground(W.VBox):
     @property
     def spec(self) -> Spec:
         """The spec the Playground describes (raises SpecError while the model is invalid)."""
+        model = self.builder.spec
         return Spec.from_dict(
             {
-                "model": self.builder.spec.to_dict(),
+                "version": 2 if isinstance(model, GraphSpec) else 1,
+                "model": model.to_dict(),
                 "data": self.data.data_dict(),
                 "training": self.settings.values(),
             }
@@ -160,11 +163,10 @@ class Playground(W.VBox):
 
     @spec.setter
     def spec(self, value: Any) -> None:
-        from ..spec.graph import chain_of
         from ..spec.io import load_spec
 
-        spec = load_spec(value, check_shapes=False)
-        model = chain_of(spec.model)  # refused before anything is changed
+        spec = load_spec(value, check_shapes=False)  # refused before anything is changed
+        model = spec.model  # a chain or a graph: the builder draws both
         self.data.apply(spec.data, image_model=len(model.input_shape) == 3)
         self.settings.set_values(spec.training)
         self.builder.spec = model
@@ -205,7 +207,7 @@ class Playground(W.VBox):
             ("Task", html.escape(str(summary.get("task") if summary else ""))),
             (
                 "Model",
-                f"{len(spec.model.layers)} layers, {report.get('total_params', 0):,} trainable parameters, "
+                f"{_size_words(spec.model)}, {report.get('total_params', 0):,} trainable parameters, "
                 f"output {report.get('output_shape')}",
             ),
             (
@@ -287,7 +289,7 @@ class Playground(W.VBox):
             self.review.value = error_html(exc.message, "dlp-review-error")
             self.steps.selected_index = 3
             return None
-        board = TrainingDashboard()
+        board = TrainingDashboard(on_apply=self._retrain)
         self.output.children = [board]
         try:
             with warnings.catch_warnings():  # the dashboard shows them, where the run is
@@ -308,6 +310,15 @@ class Playground(W.VBox):
         self._update_train_button()  # after subscribing: a run that already ended is seen here
         return run
 
+    def _retrain(self, spec: dict[str, Any]) -> Any:
+        """A coach's fix: the patched spec shown in the Playground's steps, then trained (a
+        run still training is stopped first: the fix is meant to replace it)."""
+        if self.running:
+            self.run.stop()
+            self.run.wait(60)
+        self.spec = spec
+        return self.train()
+
     def _on_run_event(self, event: Any) -> None:
         from ..engine.events import Finished
 
@@ -318,3 +329,9 @@ class Playground(W.VBox):
 def _shape(value: Any) -> list[Any] | None:
     """The builder's input shape as a list, or None while the browser has sent something else."""
     return list(value) if isinstance(value, (list, tuple)) else None
+
+
+def _size_words(model: Any) -> str:
+    """ "5 layers" for a chain, "13 nodes" for a graph."""
+    layers = getattr(model, "layers", None)
+    return f"{len(layers)} layers" if layers is not None else f"{len(model.nodes)} nodes"

@@ -226,7 +226,8 @@ class Exercise(W.VBox):
             if row is None:
                 raise KeyError(f"no run {run_id!r} in {self.store.path}")
         history = self.store.epochs(row["id"]) if row else []
-        verdict = check_run(self.definition.goal, row, history)
+        signals = self.store.signals(row["id"]) if row else []
+        verdict = check_run(self.definition.goal, row, history, signals)
         if row is not None:
             _progress.record(
                 self.item,

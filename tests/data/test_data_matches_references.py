@@ -228,6 +228,11 @@ transform_items = st.one_of(
         st.sampled_from([1, 3, 5, 11, 13, 15, 21, 31, [3, 15], [15, 3]]),
     ),
     st.just({"type": "ColorJitter", "params": {"brightness": 0.3, "contrast": 0.2}}),
+    st.builds(
+        lambda s, p: {"type": "RandomCrop", "params": {"size": s, "padding": p}},
+        st.one_of(st.integers(2, 40), st.lists(st.integers(2, 40), min_size=2, max_size=2)),
+        st.integers(0, 6),
+    ),
     st.builds(lambda n: {"type": "Grayscale", "params": {"num_output_channels": n}}, st.sampled_from([1, 2, 3])),
 )
 
@@ -253,6 +258,8 @@ def test_transform_validation_errors():
         parse_transforms([{"type": "Rezise"}], "test")
     with pytest.raises(SpecError, match="kernel_size must be odd"):
         transformed_shape([{"type": "GaussianBlur", "params": {"kernel_size": 4}}], (1, 8, 8), "train")
+    with pytest.raises(SpecError, match="a 40×40 crop does not fit 32×32 images padded by 2"):
+        transformed_shape([{"type": "RandomCrop", "params": {"size": 40, "padding": 2}}], (3, 32, 32), "train")
     with pytest.raises(SpecError, match="mean lists 2 values, but the images have 3 channel"):
         transformed_shape([{"type": "Normalize", "params": {"mean": [0.5, 0.5], "std": [0.5]}}], (3, 8, 8), "test")
     assert set(TRANSFORMS) >= {
@@ -263,6 +270,7 @@ def test_transform_validation_errors():
         "RandomHorizontalFlip",
         "RandomVerticalFlip",
         "RandomRotation",
+        "RandomCrop",
         "GaussianBlur",
         "ColorJitter",
     }

@@ -24,10 +24,13 @@ def batches(task: str, sizes: list[int], width: int, seed: int = 0):
         yield loss, out, y
 
 
-@pytest.mark.parametrize("block", [1 << 18, 7, 100])
-@pytest.mark.parametrize(("task", "width"), [("classification", 3), ("classification", 100), ("binary", 1), ("regression", 1)])
-def test_the_tally_equals_the_whole_epoch_at_once(monkeypatch, block, task, width):
+@pytest.mark.parametrize(("block", "values"), [(1 << 18, 1 << 22), (7, 1 << 22), (100, 1 << 22), (1 << 18, 300)])
+@pytest.mark.parametrize(
+    ("task", "width"), [("classification", 3), ("classification", 100), ("binary", 1), ("regression", 1)]
+)
+def test_the_tally_equals_the_whole_epoch_at_once(monkeypatch, block, values, task, width):
     monkeypatch.setattr(epoch_tally, "BLOCK_ROWS", block)
+    monkeypatch.setattr(epoch_tally, "BLOCK_VALUES", values)
     sizes = [64, 64, 64, 17, 1, 64]
     kind = "regression" if task == "regression" else "classification"
     tally = EpochTally(kind, binary_logit=task == "binary")

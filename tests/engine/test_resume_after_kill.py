@@ -25,11 +25,11 @@ import os, dlp_widgets as dlp
 from dlp_widgets.runstore.store import RunStore
 from dlp_widgets.spec.defaults import default_model
 real = RunStore.add_epoch
-def add_epoch(self, run_id, epoch, metrics):
+def add_epoch(self, run_id, epoch, metrics, signals=None):
     if epoch == 3:
         print(run_id, flush=True)
         os._exit(9)  # killed after the checkpoint of epoch 3, before its row
-    real(self, run_id, epoch, metrics)
+    real(self, run_id, epoch, metrics, signals)
 RunStore.add_epoch = add_epoch
 spec = {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 6, "batch_size": 8}}
 dlp.train(spec)

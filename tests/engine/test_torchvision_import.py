@@ -32,6 +32,7 @@ NETWORKS = [
     ("regnet_y_400mf", [3, 64, 64], {}),  # module paths with "-": block1-0
     ("mnasnet0_5", [3, 64, 64], {}),  # x.mean([2, 3]): a Mean node
     ("efficientnet_b0", [3, 64, 64], {}),  # torchvision.ops.StochasticDepth
+    ("shufflenet_v2_x0_5", [3, 64, 64], {}),  # x.chunk(2, dim=1): Chunk nodes; channel_shuffle: ChannelShuffle
     ("inception_v3", [3, 96, 96], {"aux_logits": False, "init_weights": False}),
 ]
 
@@ -79,8 +80,13 @@ def test_a_layer_the_catalogue_lacks_is_refused_naming_it():
 
 
 def test_a_network_calling_what_has_no_node_is_refused_naming_where():
-    with pytest.raises(SpecError, match=r"stage2\.0: call to \.size\(\) is not supported"):
-        from_torch_graph(torchvision.models.shufflenet_v2_x0_5(weights=None), [3, 64, 64])
+    with pytest.raises(SpecError, match=r"VisionTransformer: call to builtins\.getattr is not supported"):
+        from_torch_graph(torchvision.models.vit_b_32(weights=None, image_size=32), [3, 32, 32])
+
+
+def test_convnext_is_refused_naming_the_weight_it_uses_and_its_module():
+    with pytest.raises(SpecError, match=r"features\.0\.1\.weight \(of torchvision\.models\.convnext\.LayerNorm2d\)"):
+        from_torch_graph(torchvision.models.convnext_tiny(weights=None), [3, 64, 64])
 
 
 class Rolling(nn.Module):
@@ -153,7 +159,7 @@ def test_dlp_from_torch_gives_a_chain_for_a_sequential_and_a_graph_otherwise():
     assert isinstance(dlp.build_model({"version": 2, "model": graph.to_dict()}), torch.fx.GraphModule)
 
 
-@pytest.mark.parametrize("name", ["mnasnet0_5", "densenet121", "efficientnet_b0"])
+@pytest.mark.parametrize("name", ["mnasnet0_5", "densenet121", "efficientnet_b0", "shufflenet_v2_x0_5"])
 def test_the_code_export_of_an_imported_network_loads_its_weights(name):
     from dlp_widgets.export.graph_code import graph_source
 

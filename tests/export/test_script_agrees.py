@@ -71,14 +71,14 @@ def _import_script(path):
     return module
 
 
-def _export(frame: pd.DataFrame, data, folder, training: dict):
+def _export(frame: pd.DataFrame, data, folder, training: dict, scale: bool = True):
     """The script for a run that prepared ``frame`` as ``data``, imported."""
     pre = data.preprocessor
     n_outputs = len(pre.classes) if pre.task == "classification" else 1
     spec = Spec.from_dict(
         {
             "model": default_model([pre.n_inputs], n_outputs),
-            "data": {"target": pre.target, "task": pre.task},
+            "data": {"target": pre.target, "task": pre.task, "scale": scale},
             "training": training,
         }
     )
@@ -139,6 +139,25 @@ def test_the_script_prepares_the_table_as_the_run_did(target, training, read, tm
         assert got["scale"] == pytest.approx((pre.target_mean, pre.target_std), rel=1e-12)
         np.testing.assert_allclose(got["y_train"], data.y_train, rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(got["y_test"], data.y_test, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("target", [3, "regression"])
+def test_a_run_without_scaling_prepares_the_same_in_the_script(target, tmp_path):
+    table = _table(target, 400, seed=11)
+    data = prepare_tabular(table, "target", scale=False)
+    scaled = prepare_tabular(table, "target")
+    numeric = [i for i, f in enumerate(data.preprocessor.features) if f.kind == "numeric"]
+    assert numeric and not np.allclose(data.X_train[:, numeric], scaled.X_train[:, numeric])
+    # the numbers as they are, missing ones filled with the training rows' median
+    column = data.preprocessor.features[numeric[0]]
+    raw = pd.to_numeric(table[column.name], errors="coerce").to_numpy(np.float32)[data.train_index]
+    np.testing.assert_array_equal(data.X_train[:, numeric[0]], np.where(np.isnan(raw), np.float32(column.fill), raw))
+    others = [i for i in range(data.X_train.shape[1]) if i not in numeric]
+    np.testing.assert_array_equal(data.X_train[:, others], scaled.X_train[:, others])
+    script, csv = _export(table, data, tmp_path, {"test_size": 0.2, "seed": 0}, scale=False)
+    got = script.prepare(pd.read_csv(csv))
+    np.testing.assert_allclose(got["x_train"], data.X_train, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got["x_test"], data.X_test, rtol=1e-6, atol=1e-6)
 
 
 def _labels(rng: np.random.Generator, n: int, k: int) -> np.ndarray:

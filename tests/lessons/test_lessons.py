@@ -230,8 +230,9 @@ def test_exercise_passes_a_run_that_meets_the_goal_and_fails_one_that_does_not(s
 
     verdict = ex.check(weak.id)
     assert not verdict.passed and "0.9" in verdict.summary
-    assert any("learning rate" in a for a in verdict.advice), verdict.advice
-    assert "Not yet" in ex.result.value and "learning rate" in ex.result.value
+    # the training coach's finding, with its change: the same words as the dashboard's Coach panel
+    assert any("did not fall" in a and "Try: lr 0.001" in a for a in verdict.advice), verdict.advice
+    assert "Not yet" in ex.result.value and "lr 0.001" in ex.result.value
 
     verdict = ex.check(other)
     assert not verdict.passed and "builtin:wine" in verdict.summary

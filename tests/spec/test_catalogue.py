@@ -75,6 +75,8 @@ def test_starting_values_make_every_new_layer_valid():
         for key, value in start.items():
             assert entry.param(key).check(value) == value, (name, key)
         shape = [3, 32, 32] if "image" in entry.kinds and entry.kinds != DATA_KINDS else [16]
+        if entry.example_input is not None:  # [C, L] layers; channels its starting groups divide
+            shape = list(entry.example_input)
         assert infer({"input_shape": shape, "layers": [starting_layer(name)]}).ok, name
 
 
@@ -95,7 +97,9 @@ def test_palette_sends_the_starting_values():
 def test_entry_is_documented(name):
     entry = CATALOGUE[name]
     assert entry.category in CATEGORIES
-    assert entry.kinds and set(entry.kinds) <= set(DATA_KINDS)
+    assert set(entry.kinds) <= set(DATA_KINDS)
+    if not entry.kinds:  # no data kind feeds it: out of the palette, with an input for its example
+        assert entry.example_input is not None and name not in {item["name"] for item in palette()}
     for text in (entry.summary, entry.shape_rule, entry.when):
         assert len(text) > 15, (name, text)
     assert "=" in entry.formula
@@ -114,6 +118,9 @@ def test_palette_is_grouped_in_category_order():
     assert cats == sorted(cats, key=CATEGORIES.index)
     assert {item["name"] for item in palette("image")} >= {"Conv2d", "MaxPool2d", "Linear"}
     assert "Conv2d" not in {item["name"] for item in palette("tabular")}
+    # no data set gives [C, L]: the sequence layers are in the catalogue, not the palette
+    assert not {"Conv1d", "MaxPool1d", "AvgPool1d"} & {item["name"] for item in palette()}
+    assert {"ConvTranspose2d", "Upsample", "ChannelShuffle", "Permute"} <= {item["name"] for item in palette("image")}
 
 
 def test_importing_the_spec_layer_does_not_import_torch():

@@ -71,6 +71,13 @@ def run_by_hand(model: dict, built: torch.nn.Module, x: torch.Tensor) -> torch.T
                 out = out + a if raw["type"] == "Add" else out * a
         elif raw["type"] == "Concat":
             out = torch.cat(args, dim=raw.get("params", {}).get("dim", 1))
+        elif raw["type"] == "Chunk":
+            p = {"dim": 0, **raw["params"]}
+            out = torch.chunk(args[0], p["chunks"], dim=p["dim"])[p["index"]]
+        elif raw["type"] == "Mean":  # a call, not a module: nothing to get from the built model
+            p = raw["params"]
+            dims = tuple(p["dim"]) if isinstance(p["dim"], list) else p["dim"]
+            out = args[0].mean(dim=dims, keepdim=p.get("keepdim", False))
         else:
             out = built.get_submodule(raw["id"])(args[0])
         values[raw["id"]] = out

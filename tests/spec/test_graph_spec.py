@@ -34,7 +34,7 @@ def linear(node_id, out=3, **extra):
         ([{"id": "a", "type": "ReLU", "colour": 1}], "a", 'unknown key "colour"'),
         ([linear("a", out=0)], "a", 'Linear "a": out_features'),
         ([{"id": "a", "type": "Add"}], "a", 'Add "a" needs inputs'),
-        ([{"id": "a", "type": "Concat", "inputs": []}], "a", "takes one or more inputs, not 0"),
+        ([{"id": "a", "type": "Concat", "inputs": []}], "a", "needs inputs: a list of node ids to merge"),
         ([{"id": "a", "type": "Add", "inputs": ["x"]}], "a", "takes two or more inputs, not 1"),
         ([{"id": "a", "type": "ReLU", "inputs": ["x", "x"]}], "a", "takes one input, not 2"),
         ([linear("a"), linear("a")], "a", 'the id "a" is used twice'),

@@ -85,6 +85,7 @@ def test_every_required_parameter_is_asked_for(name, param):
     params = starting_params(name)
     del params[param]
     shape = [1, 8, 8] if CATALOGUE[name].kinds == ("image",) else [4]
+    shape = list(CATALOGUE[name].example_input or shape)
     # an earlier broken layer does not hide it: it does not depend on what arrives
     report = infer({"input_shape": shape, "layers": [{"type": "Nope"}, {"type": name, "params": params}]})
     err = report.layers[1].error
@@ -165,6 +166,7 @@ def test_target_cannot_be_a_feature():
 def test_every_layer_is_valid_with_its_starting_values():
     for name, entry in CATALOGUE.items():
         shape = [3, 16, 16] if entry.kinds == ("image",) else [12]
+        shape = list(entry.example_input or shape)  # [C, L] layers; channels its groups divide
         report = infer({"input_shape": shape, "layers": [starting_layer(name)]})
         assert report.ok, (name, report.error)
 

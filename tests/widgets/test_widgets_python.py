@@ -21,6 +21,12 @@ def browser_sets(widget, **state):
     widget.set_state(state)
 
 
+def chain_graph(layers, shape=(4,)):
+    """The builder's ``graph`` for a chain of ``layers``, ids as the browser makes them."""
+    nodes = [{"id": f"n{i}", **layer} for i, layer in enumerate(layers)]
+    return {"inputs": [{"id": "x", "shape": list(shape)}], "nodes": nodes}
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -38,22 +44,29 @@ def browser_sets(widget, **state):
 )
 def test_malformed_layers_from_the_browser_become_errors_in_the_widget(payload):
     b = LayerBuilder({"input_shape": [4], "layers": [{"type": "Linear", "params": {"out_features": 10}}]})
-    browser_sets(b, layers=payload)
-    assert "error" in b.report
-    assert b.report["error"]["message"]
-    with pytest.raises(dlp.SpecError):
-        b.spec  # noqa: B018 - the strict view refuses, the widget stays usable
-    browser_sets(b, layers=[{"type": "Linear", "params": {"out_features": 2}}])
-    assert b.ok and b.report["layers"][0]["output_shape"] == [2]
+    for graph in (
+        {"inputs": [{"id": "x", "shape": [4]}], "nodes": payload},
+        payload,  # the whole graph malformed
+        chain_graph(payload) if isinstance(payload, list) and all(isinstance(x, dict) for x in payload) else payload,
+    ):
+        browser_sets(b, graph=graph)
+        assert "error" in b.report
+        assert b.report["error"]["message"]
+        with pytest.raises(dlp.SpecError):
+            b.spec  # noqa: B018 - the strict view refuses, the widget stays usable
+        browser_sets(b, graph=chain_graph([{"type": "Linear", "params": {"out_features": 2}}]))
+        assert b.ok and b.report["nodes"][0]["output_shape"] == [2]
 
 
 @settings(max_examples=150)
-@given(json_values, json_values, json_values)
-def test_any_browser_state_leaves_a_working_widget(layers, shape, selected):
+@given(json_values, json_values, json_values, json_values)
+def test_any_browser_state_leaves_a_working_widget(nodes, shape, selected, collapsed):
     b = LayerBuilder({"input_shape": [4], "layers": []})
-    browser_sets(b, layers=layers, input_shape=shape, selected=selected)
-    assert isinstance(b.report, dict)
-    assert isinstance(b.selected, int)
+    browser_sets(b, graph={"inputs": [{"id": "x", "shape": shape}], "nodes": nodes}, selected=selected)
+    assert isinstance(b.report, dict) and isinstance(b.report["blocks"], list)
+    assert isinstance(b.selected, list) and all(isinstance(v, str) for v in b.selected)
+    browser_sets(b, graph=nodes, collapsed=collapsed)
+    assert isinstance(b.report, dict) and "nodes" in b.report
 
 
 def test_spec_syncs_both_ways_and_builds():
@@ -64,7 +77,7 @@ def test_spec_syncs_both_ways_and_builds():
         "layers": [conv, {"type": "Flatten"}, {"type": "Linear", "params": {"out_features": 10}}],
     }
     assert b.layers[0] == conv and b.report["output_shape"] == [10]
-    browser_sets(b, layers=b.layers + [{"type": "ReLU"}])
+    browser_sets(b, graph={**b.graph, "nodes": [*b.graph["nodes"], {"id": "relu1", "type": "ReLU"}]})
     assert [layer.type for layer in b.spec.layers][-1] == "ReLU"
     assert tuple(b.model()(__import__("torch").zeros(2, 1, 8, 8)).shape) == (2, 10)
     assert "nn.Conv2d(1, 8, 3, padding=1)" in b.code()
@@ -194,8 +207,8 @@ def test_a_transform_list_sent_for_table_data_is_ignored():
 
 def test_a_builder_shape_that_is_not_a_list_does_not_break_the_data_step():
     p = dlp.Playground()
-    browser_sets(p.builder, input_shape=5)
-    assert "error" in p.builder.report
+    browser_sets(p.builder, graph={**p.builder.graph, "inputs": [{"id": "x", "shape": 5}]})
+    assert "error" in p.builder.report and p.builder.input_shape is None
     p.data.target.value = "sepal_length"  # a new target re-checks the data and rebuilds the model
     assert p.builder.ok and p.builder.input_shape == [6]  # 3 measurements + 3 one-hot species
 
@@ -243,7 +256,7 @@ def test_a_reopened_spec_keeps_features_task_device_and_image_data():
 
 def test_traits_only_python_sets_are_not_taken_from_the_browser():
     b = LayerBuilder()
-    browser_sets(b, layers=[{"type": "Linear", "params": {"out_features": 0}}])
+    browser_sets(b, graph=chain_graph([{"type": "Linear", "params": {"out_features": 0}}]))
     assert not b.ok
     browser_sets(b, report={}, catalogue=[])
     assert not b.ok and b.catalogue  # both refused (and Python's values sent back)
@@ -259,11 +272,14 @@ def test_values_equal_to_the_old_ones_but_of_the_wrong_type_are_still_checked():
     b = LayerBuilder(
         {"input_shape": [4], "layers": [{"type": "Linear", "params": {"out_features": 3}}, {"type": "ReLU"}]}
     )
-    browser_sets(b, selected=1)
-    browser_sets(b, layers=[{"type": "Linear", "params": {"out_features": 3.0}}, {"type": "ReLU"}])  # 3.0 == 3
+    browser_sets(b, selected=["1"])
+    assert b.selected == ["1"]
+    graph = b.graph
+    graph["nodes"][0]["params"]["out_features"] = 3.0  # 3.0 == 3
+    browser_sets(b, graph=graph)
     assert not b.ok and "out_features" in b.report["error"]["message"]
-    browser_sets(b, selected=True)  # True == 1
-    assert b.selected == -1
+    browser_sets(b, selected=[True])  # True == 1
+    assert b.selected == []
 
 
 def test_deleting_a_run_that_is_still_training_is_refused():
@@ -375,3 +391,13 @@ def test_every_training_setting_has_a_control_schema_entry_and_a_check():
     assert list(dlp.load_spec({"model": default_model([4], 3)}).training.to_dict()) == names
     for f in TRAINING_FIELDS:  # the spec's default is the table's, and the control starts there
         assert getattr(TrainingSpec(), f.name) == f.default == p.settings.controls[f.name].value
+
+
+def test_a_spec_without_scaling_keeps_it_on_the_playground():
+    spec = dlp.load_spec(
+        {"model": default_model([4], 3), "data": {"source": "builtin:iris", "target": "species", "scale": False}}
+    )
+    p = dlp.Playground(spec=spec)
+    assert p.data.scale.value is False and p.spec.data.scale is False
+    p.data.scale.value = True
+    assert p.spec.data.scale is True and "scale" not in p.spec.to_dict()["data"]
