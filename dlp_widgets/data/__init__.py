@@ -28,6 +28,17 @@ __all__ = [
 ]
 
 
+def default_target(source: Any) -> str | None:
+    """The target a built-in or toy data set names, for a spec that names none."""
+    if isinstance(source, str) and source.startswith("builtin:") and source[len("builtin:") :] in BUILTINS:
+        return BUILTINS[source[len("builtin:") :]].target
+    if isinstance(source, str) and source.startswith("toy:"):
+        from .toy import parse_toy
+
+        return parse_toy(source).toy.target
+    return None
+
+
 def wants_images(spec: Spec, source: Any) -> bool:
     """Images for image sources, and for digits when the model takes [C, H, W] input."""
     if source_kind(source) == "image":
@@ -46,8 +57,7 @@ def prepare(spec: Spec, data: Any = None, **options: Any) -> TabularData | Image
         return load_images(source, spec.data.transforms, test_size=t.test_size, seed=t.seed)
     frame, name = load_table(source, **options)
     target = spec.data.target
-    if target is None and isinstance(source, str) and source.startswith("builtin:"):
-        target = BUILTINS[source[len("builtin:") :]].target
+    target = target if target is not None else default_target(source)
     return prepare_tabular(
         frame,
         target,
@@ -78,6 +88,5 @@ def summarize(
             source = "builtin:digits_images"
         return summarize_images(load_images(source, transforms))
     frame, name = load_table(source, **options)
-    if target is None and isinstance(source, str) and source.startswith("builtin:"):
-        target = BUILTINS[source[len("builtin:") :]].target
+    target = target if target is not None else default_target(source)
     return summarize_table(frame, name, target=target, features=features, task=task)

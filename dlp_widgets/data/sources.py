@@ -14,7 +14,9 @@ from .errors import DataError
 from .fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Progress, check_url, download
 from .numbers import read_formatted_numbers
 
-SOURCE_FORMS = "builtin:NAME, csv:PATH, an http(s):// URL, folder:PATH, zip:PATH, a DataFrame or uploaded bytes"
+SOURCE_FORMS = (
+    "builtin:NAME, toy:NAME, csv:PATH, an http(s):// URL, folder:PATH, zip:PATH, a DataFrame or uploaded bytes"
+)
 ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -107,6 +109,10 @@ def _load_table(
                 f"unknown built-in data set {source!r}; choose one of {', '.join('builtin:' + k for k in BUILTINS)}"
             )
         return builtin.load(), source
+    if source.startswith("toy:"):
+        from .toy import toy_frame
+
+        return toy_frame(source), source
     if source.startswith(("zip:", "folder:")):
         raise DataError(
             f"{source[:80]} is an image source (a zip or folder of class folders), not a table; "

@@ -76,6 +76,7 @@ class EpochEnd(Event):
     metrics: dict[str, Any] = field(default_factory=dict)  # the history row
     confusion: list[list[int]] | None = None
     roc: dict[str, Any] | None = None
+    plane: dict[str, Any] | None = None  # two-feature tables: the model over the plane (engine.plane)
 
 
 @dataclass(frozen=True)

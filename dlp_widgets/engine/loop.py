@@ -121,6 +121,7 @@ class Trainer:
         self._epoch_overhead: float | None = None  # seconds per epoch outside the batches
         self._last_outputs: tuple[int, torch.Tensor, torch.Tensor] | None = None  # epoch, test outputs, labels
         self.probe = SignalProbe(model)
+        self.plane: Any = None  # the plane view's probe (engine.plane), for two-feature tables
 
     def _out_dim(self) -> int:
         for module in reversed(list(self.model.modules())):
@@ -305,6 +306,8 @@ class Trainer:
                 test_row, extras = self._scores(out, y, full=False, extras=extras_wanted)
                 counts = extras.pop("pred_counts", None), extras.pop("true_counts", None)
                 state.signals.append(self.probe.epoch_end(epoch, *counts))
+                if self.plane is not None and extras_wanted:
+                    extras["plane"] = self.plane.snapshot(self.model)
                 if not math.isfinite(test_row["test_loss"]):
                     raise Diverged
                 row = {

@@ -25,6 +25,7 @@ from .device import describe, pick_device
 from .loop import LoopConfig, Split
 from .memory import check_batch_fits, eval_rows
 from .objective import inverse_frequency, make_loss, make_optimizer
+from .plane import PlaneProbe
 from .threads import threads_for
 
 
@@ -48,6 +49,12 @@ class RunPlan:
     @property
     def task(self) -> str:
         return self.prepared.task
+
+    def plane(self) -> PlaneProbe | None:
+        """The plane view's probe, for a table of two numeric inputs (``engine.plane``)."""
+        if not isinstance(self.prepared, TabularData):
+            return None
+        return PlaneProbe.for_data(self.prepared, self.spec.data.source)
 
     @property
     def classes(self) -> list[str] | None:

@@ -222,7 +222,7 @@ class Run:
         state = self._restore(plan.model, plan.optimizer, plan.device) if resume else None
         self._model = plan.model
         self._records = EpochRecords(plan.model)
-        return Trainer(
+        trainer = Trainer(
             plan.model,
             plan.loss_fn,
             plan.optimizer,
@@ -235,6 +235,8 @@ class Run:
             state=state,
             listened=lambda: bool(self._subscribers),
         )
+        trainer.plane = plan.plane()
+        return trainer
 
     def claim(self) -> None:
         """Hold the run for this process while it trains (``store.claim``)."""

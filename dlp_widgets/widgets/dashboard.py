@@ -24,6 +24,7 @@ from ..engine.events import EpochEnd, Event, Finished, Progress, Started
 from .charts import ConfusionView, CurvesView, RocView
 from .coach_panel import Apply, CoachPanel
 from .html_bits import badge_html, error_html, view_error_html, warnings_html
+from .plane_view import BoundaryView, NeuronView
 
 # At most ten updates a second reach the browser; charts (a redraw of SVG each) at most
 # twice a second, as the browser shares the machine with training.
@@ -108,7 +109,17 @@ class TrainingDashboard(W.VBox):
         self.score_view = CurvesView("Accuracy", "accuracy", ".2~%")
         self.confusion_view = ConfusionView()
         self.roc_view = RocView()
-        self.views = (self.loss_view, self.score_view, self.confusion_view, self.roc_view)
+        self.boundary_view, self.neuron_view = BoundaryView(), NeuronView()  # two-feature tables only
+        for view in (self.boundary_view, self.neuron_view):
+            view.box.layout.display = "none"
+        self.views = (
+            self.loss_view,
+            self.score_view,
+            self.confusion_view,
+            self.roc_view,
+            self.boundary_view,
+            self.neuron_view,
+        )
         self.charts = W.Box(
             [view.box for view in self.views],
             layout=W.Layout(flex_flow="row wrap", width="100%", align_items="flex-start"),
@@ -162,6 +173,8 @@ class TrainingDashboard(W.VBox):
             f"<span class='dlp-run-meta' style='opacity:.7;margin-left:8px'>{html.escape(run.id)} · "
             f"{html.escape(str(run.device))}</span>"
         )
+        if len(run.history):  # epochs that ended before the dashboard knew its run: coach them now
+            self._coach()
 
     def attach(self, run: Any) -> None:
         """Follow ``run``: its past epochs at once, its future events as they come."""
@@ -214,6 +227,8 @@ class TrainingDashboard(W.VBox):
                     self._pending["confusion"] = event.confusion
                 if event.roc is not None:
                     self._pending["roc"] = event.roc
+                if event.plane is not None:
+                    self._pending["plane"] = event.plane
             elif isinstance(event, Finished):
                 metrics = event.metrics or {}
                 self._pending["finished"] = event
@@ -232,10 +247,10 @@ class TrainingDashboard(W.VBox):
             now = time.monotonic()
             pending, self._pending = self._pending, {}
             if "finished" not in pending and now - self._last_chart < CHART_INTERVAL:
-                for key in ("curves", "confusion", "roc"):  # keep chart changes for a later flush
+                for key in ("curves", "confusion", "roc", "plane"):  # keep chart changes for a later flush
                     if key in pending:
                         self._pending[key] = pending.pop(key)
-            elif any(key in pending for key in ("curves", "confusion", "roc")):
+            elif any(key in pending for key in ("curves", "confusion", "roc", "plane")):
                 self._last_chart = now
             history = list(self._history)
             self._last_flush = now
@@ -256,6 +271,15 @@ class TrainingDashboard(W.VBox):
             self.confusion_view.update(pending["confusion"], self._classes)
         if "roc" in pending:
             self.roc_view.update(pending["roc"])
+        if "plane" in pending:
+            self._draw_plane(pending["plane"])
+
+    def _draw_plane(self, plane: dict[str, Any]) -> None:
+        self.boundary_view.box.layout.display = None
+        self.boundary_view.update(plane)
+        if plane.get("neurons"):
+            self.neuron_view.box.layout.display = None
+            self.neuron_view.update(plane["neurons"])
 
     def _show_task(self) -> None:
         classification = self._task == "classification"

@@ -13,11 +13,13 @@ import pandas as pd
 
 from ..data import BUILTINS
 from ..data.images import TORCHVISION_SETS
+from ..data.toy import TOY_SETS
 
 BUILTIN_CHOICES = (
     [(f"{name} — {b.description}", f"builtin:{name}") for name, b in BUILTINS.items()]
     + [("digits as 8×8 images", "builtin:digits_images")]
     + [(f"{name} (images, downloaded once)", f"builtin:{name}") for name in TORCHVISION_SETS]
+    + [(f"toy: {name} — {t.description} (x1, x2)", f"toy:{name}") for name, t in TOY_SETS.items()]
 )
 BUILTIN_SOURCES = {value for _, value in BUILTIN_CHOICES}
 

@@ -247,7 +247,23 @@ class JupyterServer:
         (self.work / "root" / name).write_text(json.dumps(nb))
         return name
 
+    def shutdown_kernels(self, keep: str | None = None) -> None:
+        """End every kernel but ``keep``'s notebook's: each holds torch (about 1 GB), and a
+        session of tests opens a dozen notebooks — left running, they crowd the machine."""
+        url = f"{self.base}/api/sessions?token={self.token}"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            sessions = json.loads(reply.read())
+        for session in sessions:
+            if keep is not None and session.get("path") == keep:
+                continue
+            request = urllib.request.Request(
+                f"{self.base}/api/sessions/{session['id']}?token={self.token}", method="DELETE"
+            )
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(request, timeout=30).close()
+
     def open(self, page, name: str) -> None:
+        self.shutdown_kernels(keep=name)
         # ?reset: a workspace with only this notebook open (not the previous test's too)
         path = f"/lab/tree/{name}?reset&" if self.flavor == "lab" else f"/notebooks/{name}?"
         page.goto(f"{self.base}{path}token={self.token}")

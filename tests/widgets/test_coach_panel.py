@@ -23,12 +23,25 @@ def panel_codes(board):
     return [row._dom_classes[-1].removeprefix("dlp-finding-") for row in board.coach.items.children]
 
 
+def ended(board, timeout=30.0):
+    """Wait until the dashboard has drawn the run's end, coach included: ``run.wait()``
+    returns when the run has ended, a moment before its last event is drawn (in the
+    training thread: the status first, then the charts and the coach)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if "data-status='finished'" in board.status.value and board.coach.items.children:
+            break
+        time.sleep(0.02)
+
+
 def test_the_playground_shows_the_coach_and_applies_a_fix_as_a_new_run():
     pg = dlp.Playground(spec=HIGH_LR)
     first = pg.train()
     first.wait(120)
     board = pg.dashboard
-    board.flush()
+    ended(board)
     assert panel_codes(board)[0] == "lr_too_high"
     row = board.coach.items.children[0]
     button = row.children[1]

@@ -1,0 +1,169 @@
+"""The plane a two-feature model lives on, drawn as TensorFlow Playground draws it: for a run
+whose inputs are two numeric columns (a toy set's x1 and x2, with any features derived from
+them, or two columns of a real table), a grid over the data's range, the model's output at
+every grid point each epoch — the predicted class and how sure it is, or the value — the
+training and test points, and for a small MLP each hidden unit's own output on a coarser
+grid. What the grid holds is the model run on those points through the run's own
+preprocessing, as a prediction would run (a test checks it point by point)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+GRID = 100  # points a side for the boundary
+NEURON_GRID = 24  # points a side for each hidden unit's thumbnail
+MAX_POINTS = 1000  # training and test points shown, at most (a spread sample beyond)
+MAX_NEURON_LAYERS, MAX_UNITS = 8, 16  # the neuron view is for small MLPs
+MARGIN = 0.05  # the grid reaches this share beyond the data on each side
+NEURON_TYPES = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.ELU, nn.GELU, nn.SiLU, nn.ReLU6, nn.Mish)
+
+
+def _axes(pre: Any, source: Any) -> tuple[tuple[str, str], tuple[str, ...]] | None:
+    """The two plane axes and the derived features computed from them, or None."""
+    names = pre.feature_names
+    if any(f.kind != "numeric" for f in pre.features):
+        return None
+    if isinstance(source, str) and source.startswith("toy:") and names[:2] == ["x1", "x2"]:
+        from ..data.toy import DERIVED
+
+        derived = tuple(names[2:])
+        return (("x1", "x2"), derived) if all(d in DERIVED for d in derived) else None
+    return ((names[0], names[1]), ()) if len(names) == 2 else None
+
+
+def _sample(n: int, limit: int) -> np.ndarray:
+    return np.arange(n) if n <= limit else np.linspace(0, n - 1, limit).round().astype(int)
+
+
+class PlaneProbe:
+    def __init__(self, prepared: Any, axes: tuple[str, str], derived: tuple[str, ...]) -> None:
+        self.pre = prepared.preprocessor
+        self.axes, self.derived = axes, derived
+        outputs = self.pre.output_names
+        columns = [outputs.index(a) for a in axes]
+        means = np.array([self.pre.features[c].mean for c in columns])
+        stds = np.array([self.pre.features[c].std for c in columns])
+
+        def raw(x: np.ndarray) -> np.ndarray:  # back to the data's own units
+            return x[:, columns].astype(np.float64) * stds + means
+
+        self.train_xy, self.test_xy = raw(prepared.X_train), raw(prepared.X_test)
+        self.train_y, self.test_y = prepared.y_train, prepared.y_test
+        both = np.concatenate([self.train_xy, self.test_xy])
+        low, high = both.min(0), both.max(0)
+        pad = (high - low) * MARGIN + 1e-9
+        self.low, self.high = low - pad, high + pad
+        self.classify = self.pre.task == "classification"
+
+    @classmethod
+    def for_data(cls, prepared: Any, source: Any) -> PlaneProbe | None:
+        """A probe for ``prepared`` (a table), when its inputs make a plane; else None."""
+        pre = getattr(prepared, "preprocessor", None)
+        if pre is None or not hasattr(pre, "feature_names"):
+            return None
+        found = _axes(pre, source)
+        return cls(prepared, *found) if found is not None else None
+
+    # -- the grid
+
+    def grid(self, n: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+        """The grid's coordinates along each axis, and its points as raw rows (row-major:
+        the first axis varies fastest)."""
+        xs = np.linspace(self.low[0], self.high[0], n)
+        ys = np.linspace(self.low[1], self.high[1], n)
+        a, b = np.meshgrid(xs, ys)  # b[i, j] = ys[i], a[i, j] = xs[j]
+        frame = pd.DataFrame({self.axes[0]: a.ravel(), self.axes[1]: b.ravel()})
+        if self.derived:
+            from ..data.toy import DERIVED
+
+            for name in self.derived:
+                frame[name] = DERIVED[name](frame[self.axes[0]].to_numpy(), frame[self.axes[1]].to_numpy())
+        return xs, ys, frame
+
+    def _inputs(self, frame: pd.DataFrame, model: nn.Module) -> torch.Tensor:
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        return torch.from_numpy(self.pre.transform(frame)).to(device)
+
+    @torch.inference_mode()
+    def snapshot(self, model: nn.Module) -> dict[str, Any]:
+        """The plane now: the model's output over the grid, the points, the hidden units."""
+        was_training = model.training
+        model.eval()
+        try:
+            xs, ys, frame = self.grid(GRID)
+            out = model(self._inputs(frame, model)).float().cpu()
+            result: dict[str, Any] = {"axes": list(self.axes), "x": xs.tolist(), "y": ys.tolist()}
+            if self.classify:
+                if out.shape[1] == 1:  # one logit: the probability of class 1
+                    p1 = torch.sigmoid(out.reshape(-1))
+                    probs = torch.stack([1 - p1, p1], 1)
+                else:
+                    probs = torch.softmax(out, 1)
+                confidence, predicted = probs.max(1)
+                result.update(
+                    kind="classes",
+                    classes=list(self.pre.classes or []),
+                    predicted=predicted.reshape(GRID, GRID).tolist(),
+                    confidence=confidence.reshape(GRID, GRID).round(decimals=4).tolist(),
+                )
+            else:
+                values = out.reshape(-1).double() * self.pre.target_std + self.pre.target_mean
+                result.update(kind="values", values=values.reshape(GRID, GRID).round(decimals=5).tolist())
+            result["train"] = self._points(self.train_xy, self.train_y)
+            result["test"] = self._points(self.test_xy, self.test_y)
+            neurons = self._neurons(model)
+            if neurons is not None:
+                result["neurons"] = neurons
+            return result
+        finally:
+            model.train(was_training)
+
+    def _points(self, xy: np.ndarray, y: np.ndarray) -> dict[str, list]:
+        keep = _sample(len(xy), MAX_POINTS)
+        target = y[keep]
+        if not self.classify:
+            target = target.astype(np.float64) * self.pre.target_std + self.pre.target_mean
+        return {"x": xy[keep, 0].tolist(), "y": xy[keep, 1].tolist(), "target": target.tolist()}
+
+    def hidden_layers(self, model: nn.Module) -> list[tuple[str, nn.Module]] | None:
+        """The activations after each hidden layer of a small MLP, or None for another model."""
+        if not isinstance(model, nn.Sequential):
+            return None
+        linear = [m for m in model if isinstance(m, nn.Linear)]
+        acts = [(name, m) for name, m in model.named_children() if isinstance(m, NEURON_TYPES)]
+        hidden = linear[:-1]
+        if not acts or len(linear) > MAX_NEURON_LAYERS or any(m.out_features > MAX_UNITS for m in hidden):
+            return None
+        return acts
+
+    def _neurons(self, model: nn.Module) -> list[dict[str, Any]] | None:
+        layers = self.hidden_layers(model)
+        if layers is None:
+            return None
+        seen: dict[str, torch.Tensor] = {}
+        handles = [
+            m.register_forward_hook(lambda _m, _i, out, name=name: seen.__setitem__(name, out.float().cpu()))
+            for name, m in layers
+        ]
+        try:
+            _, _, frame = self.grid(NEURON_GRID)
+            model(self._inputs(frame, model))
+        finally:
+            for handle in handles:
+                handle.remove()
+        return [
+            {
+                "layer": name,
+                "units": [
+                    seen[name][:, k].reshape(NEURON_GRID, NEURON_GRID).round(decimals=4).tolist()
+                    for k in range(seen[name].shape[1])
+                ],
+            }
+            for name, _ in layers
+            if name in seen and seen[name].dim() == 2
+        ]

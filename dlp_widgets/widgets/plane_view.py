@@ -1,0 +1,152 @@
+"""The dashboard's plane views (bqplot), for runs whose inputs are two numeric columns: the
+decision boundary — the model's answer over the plane, class colours with confidence as
+intensity (two classes) or the predicted class (more), or the value for regression — with
+the training points (circles) and test points (crosses) on top; and for small MLPs the
+neuron view, each hidden unit's own output over the plane as a thumbnail, one row a layer
+(one raster for all of them: a hundred small SVG charts would cost the browser more than the
+training). Data from ``engine.plane``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from bqplot import Axis, ColorScale, Figure, HeatMap, LinearScale, Scatter
+
+from .charts import MARGIN, PALETTE, ChartView
+
+TWO_CLASSES = ["#f59322", "#f7f7f7", "#0877bd"]  # TensorFlow Playground's orange, white, blue
+DIVERGING = ["#b2182b", "#f7f7f7", "#2166ac"]
+GAP = 1  # empty cells between thumbnails
+
+
+def boundary_colours(plane: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+    """The grid's colour values and the colour scale's settings."""
+    if plane["kind"] == "values":
+        values = np.asarray(plane["values"], dtype=float)
+        top = float(np.nanmax(np.abs(values))) or 1.0
+        return values, {"min": -top, "max": top, "colors": DIVERGING}
+    predicted = np.asarray(plane["predicted"], dtype=float)
+    if len(plane["classes"]) <= 2:  # signed confidence: −1 sure of the first class, +1 of the second
+        confidence = np.asarray(plane["confidence"], dtype=float)
+        sure = (confidence - 0.5) * 2
+        return np.where(predicted == 1, sure, -sure), {"min": -1.0, "max": 1.0, "colors": TWO_CLASSES}
+    k = len(plane["classes"])
+    return predicted, {"min": 0.0, "max": float(k - 1), "colors": (PALETTE * (k // len(PALETTE) + 1))[:k]}
+
+
+def point_colours(plane: dict[str, Any], target: list[Any]) -> np.ndarray:
+    t = np.asarray(target, dtype=float)
+    if plane["kind"] == "classes" and len(plane["classes"]) <= 2:
+        return np.where(t == 1, 1.0, -1.0)
+    return t
+
+
+def neuron_raster(neurons: list[dict[str, Any]]) -> np.ndarray:
+    """Every hidden unit's thumbnail in one grid: a row of thumbnails a layer, each scaled to
+    [−1, 1] by its own largest value, NaN between them."""
+    n = len(neurons[0]["units"][0])
+    widest = max(len(layer["units"]) for layer in neurons)
+    out = np.full((len(neurons) * (n + GAP), widest * (n + GAP)), np.nan)
+    for r, layer in enumerate(neurons):
+        for c, unit in enumerate(layer["units"]):
+            grid = np.asarray(unit, dtype=float)
+            top = float(np.abs(grid).max()) or 1.0
+            # row 0 at the bottom of the raster: the first layer drawn on top
+            row = (len(neurons) - 1 - r) * (n + GAP)
+            out[row : row + n, c * (n + GAP) : c * (n + GAP) + n] = grid / top
+    return out
+
+
+class BoundaryView(ChartView):
+    def __init__(self) -> None:
+        super().__init__("Decision boundary")
+        self.x, self.y = LinearScale(), LinearScale()
+        self.colour = ColorScale(min=-1, max=1, colors=TWO_CLASSES)
+        self.heat = HeatMap(
+            x=np.arange(2.0),
+            y=np.arange(2.0),
+            color=np.zeros((2, 2)),
+            scales={"x": self.x, "y": self.y, "color": self.colour},
+        )
+        point_scales = {"x": self.x, "y": self.y, "color": self.colour}
+        self.train = Scatter(
+            x=[],
+            y=[],
+            color=[],
+            scales=point_scales,
+            default_size=22,
+            stroke="white",
+            stroke_width=0.8,
+            marker="circle",
+        )
+        self.test = Scatter(
+            x=[], y=[], color=[], scales=point_scales, default_size=30, stroke="#222", stroke_width=0.6, marker="cross"
+        )
+        self.x_axis = Axis(scale=self.x, label="x1", num_ticks=5)
+        self.y_axis = Axis(scale=self.y, orientation="vertical", label="x2", num_ticks=5)
+        self.figure = Figure(
+            marks=[self.heat, self.train, self.test],
+            axes=[self.x_axis, self.y_axis],
+            title="Decision boundary",
+            fig_margin=MARGIN,
+            layout={"width": "100%", "height": "320px"},
+        )
+        # the figure joins the box with the first plane: a bqplot figure drawn while hidden
+        # measures itself negative and the browser complains
+        self.box.add_class("dlp-boundary")
+
+    def _update(self, plane: dict[str, Any]) -> None:
+        if not self.box.children:
+            self.box.children = [self.figure, self.legend]
+        colours, scale = boundary_colours(plane)
+        with self.heat.hold_sync(), self.colour.hold_sync():
+            self.colour.min, self.colour.max, self.colour.colors = scale["min"], scale["max"], scale["colors"]
+            self.heat.x, self.heat.y = np.asarray(plane["x"], float), np.asarray(plane["y"], float)
+            self.heat.color = colours
+        for mark, points in ((self.train, plane["train"]), (self.test, plane["test"])):
+            with mark.hold_sync():
+                mark.x, mark.y = np.asarray(points["x"], float), np.asarray(points["y"], float)
+                mark.color = point_colours(plane, points["target"])
+        self.x_axis.label, self.y_axis.label = plane["axes"]
+        self.figure.title = "Prediction over the plane" if plane["kind"] == "values" else "Decision boundary"
+        self.legend.value = (
+            "<div class='dlp-legend' style='padding-left:8px'>circles: training rows · crosses: test rows"
+            + (
+                " · colour: the predicted class, paler where the model is less sure"
+                if plane["kind"] == "classes"
+                else ""
+            )
+            + "</div>"
+        )
+
+
+class NeuronView(ChartView):
+    def __init__(self) -> None:
+        super().__init__("Neurons")
+        self.colour = ColorScale(min=-1, max=1, colors=TWO_CLASSES)
+        self.heat = HeatMap(
+            x=np.arange(2.0), y=np.arange(2.0), color=np.zeros((2, 2)), null_color="white",
+            scales={"x": LinearScale(), "y": LinearScale(), "color": self.colour},
+        )  # fmt: skip
+        self.figure = Figure(
+            marks=[self.heat],
+            title="Hidden units (a row per layer)",
+            fig_margin={"top": 36, "bottom": 8, "left": 8, "right": 8},
+            layout={"width": "100%", "height": "240px"},
+        )
+        self.box.add_class("dlp-neurons")
+
+    def _update(self, neurons: list[dict[str, Any]]) -> None:
+        if not self.box.children:
+            self.box.children = [self.figure, self.legend]
+        raster = neuron_raster(neurons)
+        rows, cols = raster.shape
+        with self.heat.hold_sync():
+            self.heat.x, self.heat.y, self.heat.color = np.arange(float(cols)), np.arange(float(rows)), raster
+        self.figure.layout.height = f"{min(80 + 40 * len(neurons), 420)}px"
+        counts = ", ".join(str(len(layer["units"])) for layer in neurons)
+        self.legend.value = (
+            f"<div class='dlp-legend' style='padding-left:8px'>layers of {counts} units, first layer on top; "
+            "blue where a unit is high, orange where it is low</div>"
+        )

@@ -1,0 +1,81 @@
+"""The plane views in a real JupyterLab: the spiral trained from the Playground draws its
+decision boundary, which changes between epochs (two screenshots differ), and the neuron
+view; a CSV of two numeric columns gets the boundary too."""
+
+import json
+
+import pytest
+
+from conftest import real_errors, screenshot
+
+pytestmark = pytest.mark.browser
+
+SPIRAL = {
+    "model": {"input_shape": [2], "layers": [
+        {"type": "Linear", "params": {"out_features": 8}}, {"type": "Tanh"},
+        {"type": "Linear", "params": {"out_features": 8}}, {"type": "Tanh"},
+        {"type": "Linear", "params": {"out_features": 2}},
+    ]},
+    "data": {"source": "toy:spiral?noise=0.05"},
+    "training": {"epochs": 150, "lr": 0.03, "batch_size": 10},
+}  # fmt: skip
+
+
+def test_the_spiral_draws_a_changing_boundary_and_its_neurons(lab, page, tmp_path):
+    name = lab.write_notebook(
+        "spiral.ipynb",
+        [
+            f"import os\nos.environ['DLP_HOME'] = {str(lab.dlp_home)!r}\nimport dlp_widgets as dlp",
+            f"pg = dlp.Playground(spec={json.dumps(SPIRAL)})\npg",
+        ],
+    )
+    lab.open(page, name)
+    lab.run_all(page)
+    page.wait_for_selector(".dlp-playground .dlp-train:not([disabled])", timeout=120_000)
+    page.locator(".dlp-playground .dlp-train").click()
+    boundary = page.locator(".dlp-dashboard .dlp-boundary")
+    boundary.wait_for(state="visible", timeout=120_000)
+    page.wait_for_timeout(1500)  # a few epochs later
+    early = boundary.screenshot()
+    page.wait_for_selector(".dlp-dashboard .dlp-status[data-status='finished']", timeout=300_000)
+    page.wait_for_timeout(800)
+    late = boundary.screenshot()
+    assert early != late  # the boundary moved while the run trained
+    (tmp_path / "early.png").write_bytes(early)
+    assert page.locator(".dlp-dashboard .dlp-neurons").is_visible()
+    assert "layers of 8, 8 units" in page.locator(".dlp-dashboard .dlp-neurons").inner_text()
+    screenshot(page, "lab-spiral", ".dlp-dashboard .dlp-boundary")
+    screenshot(page, "lab-spiral-neurons", ".dlp-dashboard .dlp-neurons")
+    assert real_errors(page.js_errors) == []
+
+
+def test_a_csv_of_two_numeric_columns_gets_the_boundary(lab, page):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"height": rng.normal(170, 10, 300), "weight": rng.normal(70, 12, 300)})
+    table["fit"] = (table.weight / (table.height / 100) ** 2 < 25).map({True: "yes", False: "no"})
+    csv = lab.work / "bmi.csv"
+    table.to_csv(csv, index=False)
+    spec = {
+        "model": {"input_shape": [2], "layers": [
+            {"type": "Linear", "params": {"out_features": 8}}, {"type": "ReLU"},
+            {"type": "Linear", "params": {"out_features": 2}}]},
+        "data": {"source": f"csv:{csv}", "target": "fit"},
+        "training": {"epochs": 10},
+    }  # fmt: skip
+    name = lab.write_notebook(
+        "bmi.ipynb",
+        [
+            f"import os\nos.environ['DLP_HOME'] = {str(lab.dlp_home)!r}\nimport dlp_widgets as dlp",
+            f"run = dlp.train({json.dumps(spec)})",
+        ],
+    )
+    lab.open(page, name)
+    lab.run_all(page)
+    page.wait_for_selector(".dlp-dashboard .dlp-status[data-status='finished']", timeout=120_000)
+    boundary = page.locator(".dlp-dashboard .dlp-boundary")
+    axes = boundary.text_content()  # the axis labels are SVG text
+    assert boundary.is_visible() and "height" in axes and "weight" in axes
+    assert real_errors(page.js_errors) == []

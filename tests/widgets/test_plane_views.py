@@ -1,0 +1,74 @@
+"""The dashboard's plane views get what the engine computed: the boundary's colours are the
+grid's predictions and confidences (two classes: signed confidence; more: the class), the
+points are the run's, and the neuron raster holds each unit's thumbnail; a run of more than
+two features shows neither."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import dlp_widgets as dlp
+from dlp_widgets.widgets.dashboard import TrainingDashboard
+from dlp_widgets.widgets.plane_view import boundary_colours, neuron_raster
+
+
+def mlp(inputs, hidden, outputs):
+    layers = []
+    for width in hidden:
+        layers += [{"type": "Linear", "params": {"out_features": width}}, {"type": "ReLU"}]
+    return {"input_shape": [inputs], "layers": [*layers, {"type": "Linear", "params": {"out_features": outputs}}]}
+
+
+def trained_board(spec):
+    board = TrainingDashboard()
+    planes = []
+
+    def watch(event):
+        planes.append(getattr(event, "plane", None))
+        board.on_event(event)
+
+    run = dlp.train(spec, subscribe=watch, dashboard=False)
+    board.attach_header(run)
+    board.flush()
+    return board, [p for p in planes if p is not None]
+
+
+def test_the_spiral_run_draws_its_boundary_points_and_neurons():
+    board, planes = trained_board(
+        {"model": mlp(2, [8, 8], 2), "data": {"source": "toy:spiral"}, "training": {"epochs": 4}}
+    )
+    last = planes[-1]
+    assert board.boundary_view.box.layout.display is None and board.neuron_view.box.layout.display is None
+    heat = np.asarray(board.boundary_view.heat.color, dtype=float)
+    sure = (np.asarray(last["confidence"]) - 0.5) * 2
+    np.testing.assert_allclose(np.abs(heat), sure, atol=1e-6)
+    assert ((heat > 0) == (np.asarray(last["predicted"]) == 1))[sure > 0].all()
+    assert list(board.boundary_view.train.x) == last["train"]["x"]  # numpy float64 compares equal
+    assert len(board.boundary_view.test.x) == len(last["test"]["x"]) > 0
+    raster = np.asarray(board.neuron_view.heat.color, dtype=float)
+    assert raster.shape == (2 * 25, 8 * 25)
+    unit = np.asarray(last["neurons"][0]["units"][3])
+    top = np.abs(unit).max() or 1.0
+    np.testing.assert_allclose(raster[25 : 25 + 24, 3 * 25 : 3 * 25 + 24], unit / top, atol=1e-6)  # first layer on top
+
+
+def test_three_classes_colour_by_class_and_regression_by_value():
+    three = {
+        "kind": "classes",
+        "classes": ["a", "b", "c"],
+        "predicted": [[0, 2], [1, 1]],
+        "confidence": [[0.9, 0.5], [0.4, 1.0]],
+    }
+    colours, scale = boundary_colours(three)
+    assert colours.tolist() == [[0, 2], [1, 1]] and scale["max"] == 2 and len(scale["colors"]) == 3
+    values, scale = boundary_colours({"kind": "values", "values": [[-3.0, 1.0], [2.0, 0.0]]})
+    assert scale["min"] == -3 and scale["max"] == 3 and values.tolist() == [[-3.0, 1.0], [2.0, 0.0]]
+    raster = neuron_raster([{"layer": "1", "units": [[[1.0, -2.0], [0.5, 0.0]]]}])
+    assert raster.shape == (3, 3) and raster[0, 1] == -1.0 and np.isnan(raster[2]).all()
+
+
+def test_a_run_of_four_features_has_no_plane_views():
+    board, planes = trained_board(
+        {"model": mlp(4, [8], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 2}}
+    )
+    assert planes == [] and board.boundary_view.box.layout.display == "none"
