@@ -276,7 +276,8 @@ class Trainer:
             row["test_accuracy"] = float((pred == y).float().mean())
             k = max(self.n_classes, 2)
             more["pred_counts"] = torch.bincount(pred, minlength=k).tolist()
-            more["true_counts"] = torch.bincount(y.long(), minlength=k).tolist()
+            if self.state.epoch == 0:  # the test split's own counts: the same every epoch
+                more["true_counts"] = torch.bincount(y.long(), minlength=k).tolist()
             if extras:
                 more["confusion"] = M.confusion_matrix(y, pred, self.n_classes)
                 if full or len(y) * self.n_classes <= M.ROC_EVERY_EPOCH_MAX:

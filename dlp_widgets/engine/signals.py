@@ -25,6 +25,7 @@ from torch import nn
 # kept for any number).
 MAX_FEATURES_LISTED = 256
 RELU_TYPES = (nn.ReLU, nn.ReLU6)
+FIRST_ROWS = 1024  # test rows looked at before the rest, for units that fire at all
 
 
 def _weighted_layers(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
@@ -89,15 +90,25 @@ class SignalProbe:
     def watching_units(self) -> Iterator[None]:
         """Forward hooks that note, for each ReLU unit, whether any test example made it active."""
 
+        def fired(out: torch.Tensor) -> torch.Tensor:
+            """Per unit (dim 1), whether any row (and position) of ``out`` is above 0."""
+            dims = [d for d in range(out.dim()) if d != 1]
+            active = (out > 0).any(dim=dims[-1])
+            for d in reversed(dims[:-1]):
+                active = active.any(dim=d)
+            return active
+
         def hook(name: str):  # noqa: ANN202
             def seen(_module: nn.Module, _inputs: Any, out: torch.Tensor) -> None:
                 if out.dim() < 2:
                     return
-                dims = [d for d in range(out.dim()) if d != 1]
-                active = (out > 0).any(dim=dims[-1])
-                for d in reversed(dims[:-1]):
-                    active = active.any(dim=d)
                 before = self._active.get(name)
+                if before is not None and before.shape == out.shape[1:2] and bool(before.all()):
+                    return  # every unit has fired already: the rest of the test split adds nothing
+                # a healthy layer has every unit fire within the first rows: look there first
+                active = fired(out[:FIRST_ROWS])
+                if not bool(active.all()) and len(out) > FIRST_ROWS:
+                    active = active | fired(out[FIRST_ROWS:])
                 self._active[name] = active if before is None or before.shape != active.shape else before | active
 
             return seen
