@@ -113,6 +113,18 @@ class Playground(W.VBox):
         playground.spec = run.spec
         return playground
 
+    @classmethod
+    def toy(cls, name: str = "spiral", *, noise: float = 0.0) -> Playground:
+        """The "playground" preset: the toy set ``name`` (``toy:spiral`` …), a small MLP with
+        sliders for its hidden layers and units per layer above the steps, and settings that
+        learn in under a minute; press Train, and watch the decision boundary."""
+        from .playground_preset import PresetBar, preset_spec
+
+        playground = cls(spec=preset_spec(name, noise))
+        playground.preset = PresetBar(playground)
+        playground.children = [playground.preset, *playground.children]
+        return playground
+
     # -- the data
 
     def _on_data(self) -> None:
