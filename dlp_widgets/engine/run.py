@@ -100,6 +100,8 @@ class Run:
         """What the loop measured for the coach, one dict an epoch (``engine.signals``)."""
         live = list(self._trainer.state.signals) if self._trainer is not None else []
         first = live[0]["epoch"] if live else None
+        if first == 1:  # a run trained from its start in this process: nothing older is stored
+            return live
         return [s for s in self.store.signals(self.id) if first is None or s["epoch"] < first] + live
 
     def diagnose(self) -> list[Any]:

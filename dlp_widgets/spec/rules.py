@@ -225,12 +225,8 @@ def sizes(value: int | list[int] | tuple[int, ...], n: int) -> tuple[int, ...]:
     return tuple(int(v) for v in value)
 
 
-def conv_nd(p: dict[str, Any], shape: Shape, at: Where, axes: tuple[str, ...]) -> RuleResult:
-    """A convolution over ``shape`` = [C, *spatial] (one spatial axis per name in ``axes``):
-    Conv1d's [C, L] and Conv2d's [C, H, W], by torch's formula."""
-    n = len(axes)
-    c, spatial = shape[0], shape[1:]
-    check_inferred(p, "in_channels", c, at)
+def check_groups(p: dict[str, Any], c: int, at: Where) -> None:
+    """A grouped convolution's channels in and out must both divide by ``groups``."""
     groups, out_c = p["groups"], p["out_channels"]
     if c % groups:
         raise ShapeError(
@@ -242,6 +238,16 @@ def conv_nd(p: dict[str, Any], shape: Shape, at: Where, axes: tuple[str, ...]) -
             f"{at.layer} has out_channels={out_c}, which groups={groups} does not divide evenly.",
             param="out_channels",
         )
+
+
+def conv_nd(p: dict[str, Any], shape: Shape, at: Where, axes: tuple[str, ...]) -> RuleResult:
+    """A convolution over ``shape`` = [C, *spatial] (one spatial axis per name in ``axes``):
+    Conv1d's [C, L] and Conv2d's [C, H, W], by torch's formula."""
+    n = len(axes)
+    c, spatial = shape[0], shape[1:]
+    check_inferred(p, "in_channels", c, at)
+    check_groups(p, c, at)
+    groups, out_c = p["groups"], p["out_channels"]
     k, s, d = sizes(p["kernel_size"], n), sizes(p["stride"], n), sizes(p["dilation"], n)
     padding = p["padding"]
     if padding == "same":

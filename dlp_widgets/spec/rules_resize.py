@@ -7,23 +7,14 @@ from math import floor
 from typing import Any
 
 from .params import pair
-from .rules import RuleResult, Shape, ShapeError, Where, check_inferred, fmt_shape, need_image, sizes
+from .rules import RuleResult, Shape, ShapeError, Where, check_groups, check_inferred, fmt_shape, need_image, sizes
 
 
 def conv_transpose2d(p: dict[str, Any], shape: Shape, at: Where) -> RuleResult:
     c, h, w = need_image(shape, at)
     check_inferred(p, "in_channels", c, at)
+    check_groups(p, c, at)
     groups, out_c = p["groups"], p["out_channels"]
-    if c % groups:
-        raise ShapeError(
-            f"{at.layer} splits its {c} input channels into groups={groups}, which does not divide them evenly.",
-            param="groups",
-        )
-    if out_c % groups:
-        raise ShapeError(
-            f"{at.layer} has out_channels={out_c}, which groups={groups} does not divide evenly.",
-            param="out_channels",
-        )
     k, s, pad = pair(p["kernel_size"]), pair(p["stride"]), pair(p["padding"])
     extra, d = pair(p["output_padding"]), pair(p["dilation"])
     for axis, e, si, di in zip(("height", "width"), extra, s, d, strict=True):
