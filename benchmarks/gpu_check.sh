@@ -23,5 +23,9 @@ tests=${PIPESTATUS[0]}
 timeout 420 "$PY" benchmarks/gpu_bench.py 2>&1 | tee "$out/gpu_bench.txt"
 bench=${PIPESTATUS[0]}
 
-echo "gpu tests exit $tests, benchmark exit $bench" | tee -a "$out/environment.txt"
+# torch.compile against eager, on its own: a slow compiler cannot cost the figures above
+timeout 240 "$PY" benchmarks/gpu_bench.py --only compile 2>&1 | tee "$out/gpu_compile.txt"
+compiled=${PIPESTATUS[0]}
+
+echo "gpu tests exit $tests, benchmark exit $bench, compile exit $compiled" | tee -a "$out/environment.txt"
 [ "$tests" = 0 ] && [ "$bench" = 0 ]

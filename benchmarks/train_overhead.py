@@ -129,6 +129,8 @@ def original_style(xtr, ytr, xte, yte, epochs, device):
 class DashboardLike:
     """What the training dashboard does with events, minus the browser."""
 
+    saved_first = False  # as the dashboard: it only shows events, so training never waits for it
+
     def __init__(self) -> None:
         self.last = 0.0
         self.points: list[dict] = []

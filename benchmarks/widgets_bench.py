@@ -11,8 +11,12 @@
    layout; and the edit round trip on it: a Conv2d parameter typed in the browser, the
    kernel's shape inference, the new shape downstream drawn (target < 200 ms), collapsed and
    expanded. The same renders in the static harness (no Lab around it) for comparison.
+5. the plane views (decision boundary on a 100 × 100 grid, neuron thumbnails) while the
+   spiral trains with a 4-hidden-layer MLP for 200 epochs, the dashboard in a real
+   JupyterLab: with the views against headless (target ≤ 1.05) and against the same
+   dashboard without them; and how often the boundary is redrawn (target ≤ 2 a second).
 
-  python benchmarks/widgets_bench.py
+  python benchmarks/widgets_bench.py [--only plane]
 """
 
 from __future__ import annotations
@@ -117,6 +121,77 @@ def render_100(browser) -> list[float]:
         return samples
 
 
+PLANE_BENCH = r"""
+import json, statistics, time, warnings
+warnings.filterwarnings("ignore")
+import dlp_widgets as dlp
+from dlp_widgets.engine.runner import _new_run
+from dlp_widgets.widgets.dashboard import TrainingDashboard
+from dlp_widgets.widgets.playground_preset import TRAINING, preset_model
+from IPython.display import display
+spec = {"model": preset_model(2, 2, 4, 8), "data": {"source": "toy:spiral"}, "training": dict(TRAINING)}
+def timed(kind):
+    # every variant plans as a displayed run (one thread for this small model), so only the views differ
+    run, trainer = _new_run(spec, None, name="bench", store=None, displayed=True)
+    draws = []
+    if kind != "headless":
+        board = TrainingDashboard()
+        display(board)
+        board.attach_header(run)
+        run.subscribe(board.on_event)
+        if kind == "no views":
+            trainer.plane = None
+        else:
+            draw = board.boundary_view.update
+            def counted(plane):
+                draws.append(time.perf_counter())
+                draw(plane)
+            board.boundary_view.update = counted
+    time.sleep(1.5)  # the browser draws the empty dashboard first; the same pause for each
+    t0 = time.perf_counter()
+    trainer.fit()
+    if kind != "headless":
+        board.flush()
+    seconds = time.perf_counter() - t0
+    busiest = max((sum(1 for u in draws if t <= u < t + 1.0) for t in draws), default=0)  # draws in a second
+    return seconds, len(draws), busiest
+times = {"headless": [], "no views": [], "views": []}
+draws = []
+kinds = list(times)
+for rep in range(5):  # each variant five times, the order turned each round: drift hits all alike
+    for kind in kinds[rep % 3:] + kinds[: rep % 3]:
+        seconds, n, busiest = timed(kind)
+        times[kind].append(seconds)
+        if kind == "views":
+            draws.append((n, seconds, busiest))
+print("PLANE" + json.dumps({"times": {k: statistics.median(v) for k, v in times.items()}, "draws": draws}))
+"""
+
+
+def kernel_figures(browser, code: str, marker: str, timeout_ms: int) -> dict:
+    """Run ``code`` in a notebook of its own in a fresh JupyterLab (the only notebook open),
+    and read back the JSON it prints after ``marker``."""
+    server = JupyterServer("lab", pathlib.Path(tempfile.mkdtemp()))
+    try:
+        bench = server.write_notebook(
+            "bench.ipynb", [f"import os\nos.environ['DLP_HOME'] = {str(server.dlp_home)!r}", code]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        server.open(page, bench)
+        server.run_all(page)
+        outputs = "Array.from(document.querySelectorAll('.jp-OutputArea-output')).map(e => e.innerText).join(' ')"
+        page.wait_for_function(f"{outputs}.includes('{marker}{{')", timeout=timeout_ms)
+        text = page.evaluate(outputs)
+        page.close()
+        return json.loads(text.rsplit(marker, 1)[1].strip().splitlines()[0])  # the printed line, not the source
+    finally:
+        server.stop()
+
+
+def plane_measurements(browser) -> dict:
+    return kernel_figures(browser, PLANE_BENCH, "PLANE", 500_000)
+
+
 def lab_measurements(browser) -> tuple[list[float], dict]:
     work = pathlib.Path(tempfile.mkdtemp())
     server = JupyterServer("lab", work)
@@ -153,23 +228,9 @@ def lab_measurements(browser) -> tuple[list[float], dict]:
             return out;
         }""")
         page.close()
-        server.stop()
-        # a second server, so that the only notebook open is the training one
-        server = JupyterServer("lab", pathlib.Path(tempfile.mkdtemp()))
-        bench = server.write_notebook(
-            "train.ipynb", [f"import os\nos.environ['DLP_HOME'] = {str(server.dlp_home)!r}", KERNEL_BENCH]
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        server.open(page, bench)
-        server.run_all(page)
-        outputs = "Array.from(document.querySelectorAll('.jp-OutputArea-output')).map(e => e.innerText).join(' ')"
-        page.wait_for_function(f"{outputs}.includes('BENCH{{')", timeout=400_000)
-        text = page.evaluate(outputs)
-        kernel = json.loads(text.rsplit("BENCH", 1)[1].strip().splitlines()[0])  # the printed line, not the source
-        page.close()
-        return samples, kernel
     finally:
         server.stop()
+    return samples, kernel_figures(browser, KERNEL_BENCH, "BENCH", 400_000)
 
 
 RESNET50 = "import torchvision\nb = dlp.LayerBuilder.from_torch(torchvision.models.resnet50(), [3, 224, 224])\nb"
@@ -300,15 +361,40 @@ def resnet50_static(browser) -> dict[str, list[float]]:
     return out
 
 
+def plane_lines(plane: dict) -> list[str]:
+    t = plane["times"]
+    rates = [n / seconds for n, seconds, _ in plane["draws"]]
+    busiest = max(b for _, _, b in plane["draws"])
+    return [
+        f"the spiral, 4 × 8 Tanh MLP, 200 epochs in JupyterLab, medians of 5: headless {t['headless']:.2f} s; the dashboard without "
+        f"the plane views {t['no views']:.2f} s; with the boundary (100 × 100) and neuron views {t['views']:.2f} s, "
+        f"ratio {t['views'] / t['headless']:.3f} against headless (target ≤ 1.05), {t['views'] / t['no views']:.3f} "
+        "against the dashboard without them",
+        f"boundary redrawn {max(rates):.2f} times a second on average (the most in one run of {len(rates)}), at most "
+        f"{busiest} times within any one second (target ≤ 2 a second)",
+    ]
+
+
 def main() -> None:
+    import argparse
+
     from playwright.sync_api import sync_playwright
 
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=["plane"], help="run one measurement: the plane views (5.)")
+    args = parser.parse_args()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+        if args.only == "plane":
+            for line in plane_lines(plane_measurements(browser)):
+                print(line)
+            browser.close()
+            return
         render = render_100(browser)
         static50 = resnet50_static(browser)
         lab50 = resnet50_in_lab(browser)
         edits, kernel = lab_measurements(browser)
+        plane = plane_measurements(browser)
         browser.close()
     med = statistics.median
     print(
@@ -334,6 +420,8 @@ def main() -> None:
         f"edit round trip in JupyterLab, browser → kernel validation → browser: median {statistics.median(edits):.0f} ms, "
         f"max {max(edits):.0f} ms over {len(edits)} edits (target < 150 ms)"
     )
+    for line in plane_lines(plane):
+        print(line)
     ratio = kernel["dashboard"] / kernel["headless"]
     settled = kernel["dashboard_drawn_first"] / kernel["headless"]
     print(

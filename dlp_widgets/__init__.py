@@ -35,6 +35,7 @@ _LAZY = {
     "NumericQuestion": "widgets.quiz",
     "Exercise": "widgets.quiz",
     "Goal": "lessons.goals",
+    "boundary": "widgets.plane_view",
 }
 
 __all__ = ["ModelSpec", "Spec", "SpecError", "infer", "load_spec", "__version__", *_LAZY]

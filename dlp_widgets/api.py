@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .engine import runner
+from .engine.events import waits_for_saving
 
 
 def in_notebook() -> bool:
@@ -35,6 +36,8 @@ def _run(fn: Any, spec: Any, data: Any, dashboard: bool | None, **kwargs: Any) -
         board.on_event(event)
         if user is not None:
             user(event)
+
+    both.saved_first = user is not None and waits_for_saving(user)  # type: ignore[attr-defined]
 
     try:
         run = fn(spec, data, subscribe=both, **kwargs)

@@ -90,6 +90,8 @@ def _scalars(metrics: dict[str, Any]) -> dict[str, Any]:
 class _ProgressBar:
     """One line on standard error, redrawn at most ten times a second."""
 
+    saved_first = False  # it only prints: training never waits for it (engine.events.waits_for_saving)
+
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
         self.epochs = 0

@@ -189,6 +189,21 @@ def parse_toy(source: str) -> ToyRequest:
     return ToyRequest(name, **values)
 
 
+def toy_source(request: ToyRequest) -> str:
+    """The source string for ``request``, settings at their defaults left out (so the plain
+    set is ``toy:NAME``, as the data step's list of sets has it)."""
+    parts = []
+    if request.noise:
+        parts.append(f"noise={request.noise:g}")
+    if request.n != ToyRequest.n:
+        parts.append(f"n={request.n}")
+    if request.seed != ToyRequest.seed:
+        parts.append(f"seed={request.seed}")
+    if request.add:
+        parts.append("add=" + ",".join(request.add))
+    return f"toy:{request.name}" + ("?" + "&".join(parts) if parts else "")
+
+
 def _number(source: str, key: str, text: str, kind: type, low: float, high: float) -> float | int:
     try:
         value = kind(text)

@@ -88,3 +88,12 @@ class Finished(Event):
 
 
 EVENTS = (Started, Progress, EpochEnd, Finished)
+
+
+def waits_for_saving(callback: Any) -> bool:
+    """Is ``callback`` handed an epoch's end only once the epoch's checkpoint and row are
+    written? Yes by default: what a subscriber sees is saved, and stopping the run at an
+    epoch's end stops it there. A subscriber that only shows what it is told (the dashboard,
+    the CLI's progress line) sets ``saved_first = False`` on its function and never holds
+    training up: on a small model's short epochs the wait cost a fifth of the training time."""
+    return bool(getattr(callback, "saved_first", True))

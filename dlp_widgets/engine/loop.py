@@ -26,6 +26,10 @@ from .threads import cpu_threads
 
 Emit = Callable[[Event], None]
 PROGRESS_INTERVAL = 0.1  # seconds between progress events, whatever the batch count
+# seconds between two epochs' pictures (confusion matrix, ROC curves, the plane) while training:
+# a dashboard draws at most twice a second, and on short epochs they cost more than the epoch
+EXTRAS_INTERVAL = 0.5
+_clock = time.monotonic
 EVAL_CHUNK = 65_536
 # test outputs kept from the last epoch for the final metrics, at most (values)
 KEEP_OUTPUTS_MAX = 16_000_000
@@ -121,7 +125,11 @@ class Trainer:
         self._epoch_overhead: float | None = None  # seconds per epoch outside the batches
         self._last_outputs: tuple[int, torch.Tensor, torch.Tensor] | None = None  # epoch, test outputs, labels
         self.probe = SignalProbe(model)
+        # training steps through torch.compile when asked; evaluation, the probes' hooks,
+        # checkpoints and exports keep the module itself (its state_dict has the plain names)
+        self.step_model: Any = torch.compile(model) if config.training.compile else model
         self.plane: Any = None  # the plane view's probe (engine.plane), for two-feature tables
+        self._extras_at: float | None = None  # when the last epoch's pictures were made
 
     def _out_dim(self) -> int:
         for module in reversed(list(self.model.modules())):
@@ -195,7 +203,7 @@ class Trainer:
             if self.stop.is_set():
                 raise Stopped
             with self.autocast():
-                out = model(xb)
+                out = self._forward(xb) if batch == 1 else self.step_model(xb)
                 loss = self.loss_fn(out, self._target(yb, out))
             if batch == 1 and epoch == 1:
                 self.probe.first_batch(xb, loss)  # the loss before any step
@@ -287,6 +295,28 @@ class Trainer:
             row.update({"test_r2": scores["r2"], "test_mae": scores["mae"], "test_rmse": scores["rmse"]})
         return row, more
 
+    def _forward(self, xb: torch.Tensor) -> torch.Tensor:
+        """An epoch's first training forward pass: where torch.compile compiles, and fails."""
+        if self.step_model is self.model:
+            return self.model(xb)
+        try:
+            return self.step_model(xb)
+        except Exception as exc:  # noqa: BLE001 - the compiler's own text is pages long
+            first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+            raise RuntimeError(
+                f"training.compile: torch.compile could not compile this model ({type(exc).__name__}: {first}); "
+                "train without it (training.compile = false)"
+            ) from None
+
+    def _extras_due(self, epoch: int) -> bool:
+        """Pictures with this epoch? The first epoch and the last always; in between once
+        ``EXTRAS_INTERVAL`` has passed since the last ones."""
+        now = _clock()
+        if self._extras_at is None or epoch >= self.cfg.training.epochs or now - self._extras_at >= EXTRAS_INTERVAL:
+            self._extras_at = now
+            return True
+        return False
+
     # -- the run
 
     def fit(self) -> LoopState:
@@ -303,7 +333,7 @@ class Trainer:
                 row = self._train_epoch(epoch)
                 with self.probe.watching_units():
                     out, y = self._test_outputs()
-                extras_wanted = self.listened is None or self.listened()
+                extras_wanted = (self.listened is None or self.listened()) and self._extras_due(epoch)
                 test_row, extras = self._scores(out, y, full=False, extras=extras_wanted)
                 counts = extras.pop("pred_counts", None), extras.pop("true_counts", None)
                 state.signals.append(self.probe.epoch_end(epoch, *counts))

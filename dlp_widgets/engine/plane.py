@@ -59,6 +59,8 @@ class PlaneProbe:
         pad = (high - low) * MARGIN + 1e-9
         self.low, self.high = low - pad, high + pad
         self.classify = self.pre.task == "classification"
+        self._inputs_cache: dict[int, torch.Tensor] = {}  # the grid, preprocessed once a size
+        self._points_cache: dict[str, dict[str, list]] | None = None
 
     @classmethod
     def for_data(cls, prepared: Any, source: Any) -> PlaneProbe | None:
@@ -85,9 +87,12 @@ class PlaneProbe:
                 frame[name] = DERIVED[name](frame[self.axes[0]].to_numpy(), frame[self.axes[1]].to_numpy())
         return xs, ys, frame
 
-    def _inputs(self, frame: pd.DataFrame, model: nn.Module) -> torch.Tensor:
+    def _inputs(self, n: int, model: nn.Module) -> torch.Tensor:
+        """The n × n grid as the model's input (the preprocessing is fixed for the run)."""
+        if n not in self._inputs_cache:
+            self._inputs_cache[n] = torch.from_numpy(self.pre.transform(self.grid(n)[2]))
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
-        return torch.from_numpy(self.pre.transform(frame)).to(device)
+        return self._inputs_cache[n].to(device)
 
     @torch.inference_mode()
     def snapshot(self, model: nn.Module) -> dict[str, Any]:
@@ -95,8 +100,9 @@ class PlaneProbe:
         was_training = model.training
         model.eval()
         try:
-            xs, ys, frame = self.grid(GRID)
-            out = model(self._inputs(frame, model)).float().cpu()
+            xs = np.linspace(self.low[0], self.high[0], GRID)
+            ys = np.linspace(self.low[1], self.high[1], GRID)
+            out = model(self._inputs(GRID, model)).float().cpu()
             result: dict[str, Any] = {"axes": list(self.axes), "x": xs.tolist(), "y": ys.tolist()}
             if self.classify:
                 if out.shape[1] == 1:  # one logit: the probability of class 1
@@ -114,8 +120,12 @@ class PlaneProbe:
             else:
                 values = out.reshape(-1).double() * self.pre.target_std + self.pre.target_mean
                 result.update(kind="values", values=values.reshape(GRID, GRID).round(decimals=5).tolist())
-            result["train"] = self._points(self.train_xy, self.train_y)
-            result["test"] = self._points(self.test_xy, self.test_y)
+            if self._points_cache is None:  # the same rows all run long
+                self._points_cache = {
+                    "train": self._points(self.train_xy, self.train_y),
+                    "test": self._points(self.test_xy, self.test_y),
+                }
+            result.update(self._points_cache)
             neurons = self._neurons(model)
             if neurons is not None:
                 result["neurons"] = neurons
@@ -151,8 +161,7 @@ class PlaneProbe:
             for name, m in layers
         ]
         try:
-            _, _, frame = self.grid(NEURON_GRID)
-            model(self._inputs(frame, model))
+            model(self._inputs(NEURON_GRID, model))
         finally:
             for handle in handles:
                 handle.remove()
@@ -167,3 +176,17 @@ class PlaneProbe:
             for name, _ in layers
             if name in seen and seen[name].dim() == 2
         ]
+
+
+def plane_of(run: Any, data: Any = None) -> dict[str, Any] | None:
+    """A finished (or running) run's plane, its model as it is now, on the data it trained on
+    (prepared again: same source, same seed, the same split); None unless its inputs make a
+    plane. ``data``: the table for a run trained on a DataFrame this process no longer holds."""
+    from ..data import TabularData, prepare
+
+    data = data if data is not None else run.training_frame
+    prepared = prepare(run.spec, data)
+    if not isinstance(prepared, TabularData):
+        return None
+    probe = PlaneProbe.for_data(prepared, run.spec.data.source)
+    return None if probe is None else probe.snapshot(run.model)

@@ -20,7 +20,7 @@ from ..runstore.ownership import Claim
 from ..spec import Spec
 from .checkpoints import load_weights, restore_state, write_checkpoint
 from .epoch_records import EpochRecords
-from .events import EpochEnd, Event, Finished, Started
+from .events import EpochEnd, Event, Finished, Started, waits_for_saving
 from .loop import Diverged, LoopState, Stopped, Trainer
 from .plan import RunPlan, plan_run
 from .run_data import data_for_run, read_record, stored_upload
@@ -103,6 +103,12 @@ class Run:
         if first == 1:  # a run trained from its start in this process: nothing older is stored
             return live
         return [s for s in self.store.signals(self.id) if first is None or s["epoch"] < first] + live
+
+    def plane(self, data: Any = None) -> dict[str, Any] | None:
+        """The model's answer over the plane, as the dashboard draws it (``engine.plane``)."""
+        from .plane import plane_of
+
+        return plane_of(self, data)
 
     def diagnose(self) -> list[Any]:
         """The training coach's findings, most important first (``dlp_widgets.coach``)."""
@@ -333,7 +339,7 @@ class Run:
         event = dataclasses.replace(event, run_id=self.id)
         with self._lock:
             subscribers = list(self._subscribers)
-        if subscribers and isinstance(event, EpochEnd):
+        if isinstance(event, EpochEnd) and any(map(waits_for_saving, subscribers)):
             self._records.flush()  # what a watcher is shown of an epoch is saved
         for callback in subscribers:
             try:

@@ -26,6 +26,8 @@ class Exercise:
     goal: Goal
 
 
+SPIRAL_BUDGET = 150  # the preset's 3 × 8 network (186) is over it: depth alone will not do
+
 LESSONS: dict[str, Lesson] = {
     lesson.id: lesson
     for lesson in [
@@ -34,6 +36,7 @@ LESSONS: dict[str, Lesson] = {
         Lesson("loss-functions", "Loss functions", "03_loss_functions.ipynb"),
         Lesson("cnn-images", "Convolutional networks on images", "04_convolutional_networks.ipynb"),
         Lesson("overfitting", "Overfitting and regularisation", "05_overfitting.ipynb"),
+        Lesson("boundaries", "Watch it learn: decision boundaries", "06_decision_boundaries.ipynb"),
     ]
 }
 
@@ -275,6 +278,52 @@ _QUESTIONS: list[Question] = [
         "Regularisation trades a little training accuracy for better test accuracy.",
         lesson="overfitting",
     ),
+    # -- decision boundaries
+    ChoiceQuestion(
+        "boundaries/linear",
+        "A model with no hidden layer (one Linear layer) is trained on the circle: a disc of one class inside a "
+        "ring of the other. What is the best it can do?",
+        (
+            Choice(
+                "Draw one straight line and get the points on one side right",
+                True,
+                "Its score is w₁x₁ + w₂x₂ + b, so the two classes meet where that is zero: a straight line.",
+            ),
+            Choice("Learn the circle with enough epochs", False, "More epochs only move the line; it stays a line."),
+            Choice(
+                "Learn the circle with a larger learning rate", False, "The learning rate changes how fast, not what."
+            ),
+        ),
+        "Without a hidden layer the boundary between two classes is always a straight line (a plane in more "
+        "dimensions); a circle needs a curve.",
+        lesson="boundaries",
+    ),
+    ChoiceQuestion(
+        "boundaries/features",
+        "Which extra input lets the same one-layer model separate the circle?",
+        (
+            Choice(
+                "x₁² and x₂²", True, "w(x₁² + x₂²) + b = 0 is a circle: the line in the new inputs is a circle here."
+            ),
+            Choice(
+                "sin x₁ alone", False, "sin x₁ depends on x₁ only; the circle depends on the distance from the centre."
+            ),
+            Choice("x₁ twice", False, "A copy of an input adds nothing the line did not have."),
+        ),
+        "A linear model on derived features draws a line in their space, which can be a curve in the plane.",
+        lesson="boundaries",
+    ),
+    NumericQuestion(
+        "boundaries/params",
+        "How many trainable parameters has an MLP with 2 inputs, two hidden layers of 6 units and 2 outputs "
+        "(Linear layers with bias)?",
+        2 * 6 + 6 + 6 * 6 + 6 + 6 * 2 + 2,
+        tolerance=0,
+        hint="Each Linear layer has in × out weights and out biases.",
+        close_hints={48 + 12 + 12: "Count the biases too: one for every output unit of every layer."},
+        explanation="(2·6 + 6) + (6·6 + 6) + (6·2 + 2) = 18 + 42 + 14 = 74.",
+        lesson="boundaries",
+    ),
 ]
 QUESTIONS: dict[str, Question] = {q.id: q for q in _QUESTIONS}
 
@@ -317,6 +366,14 @@ EXERCISES: dict[str, Exercise] = {
             "On Breast cancer, reach a test accuracy of at least 0.93 with training and test accuracy no more than "
             "0.05 apart.",
             Goal("test_accuracy", at_least=0.93, source="builtin:breast_cancer", max_gap=0.05),
+        ),
+        Exercise(
+            "spiral-budget",
+            "boundaries",
+            "The spiral on a budget",
+            f"Separate the spiral (toy:spiral, any noise or derived features) with a test accuracy of at least 0.95, "
+            f"using at most {SPIRAL_BUDGET} trainable parameters.",
+            Goal("test_accuracy", at_least=0.95, source="toy:spiral", max_params=SPIRAL_BUDGET),
         ),
     ]
 }

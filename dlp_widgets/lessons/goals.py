@@ -75,6 +75,16 @@ def _model_params(spec: dict[str, Any]) -> int | None:
     return None if report.error else report.total_params
 
 
+def same_source(wanted: str, used: str | None) -> bool:
+    """Is ``used`` the data set ``wanted`` names? A toy set is itself whatever its noise,
+    points or derived features (``toy:spiral?add=sin_x1`` is the spiral)."""
+    if used == wanted:
+        return True
+    if wanted.startswith("toy:") and "?" not in wanted and used:
+        return used.partition("?")[0] == wanted
+    return False
+
+
 def check_run(
     goal: Goal, row: dict[str, Any] | None, history: list[dict[str, Any]], signals: list[dict[str, Any]] | None = None
 ) -> Verdict:
@@ -86,7 +96,7 @@ def check_run(
     label = f"Run {row['name']!r} ({run_id})"
     spec = row.get("spec") or {}
     source = (spec.get("data") or {}).get("source")
-    if goal.source and source != goal.source:
+    if goal.source and not same_source(goal.source, source):
         return Verdict(
             False,
             run_id,

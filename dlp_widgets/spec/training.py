@@ -189,6 +189,15 @@ TRAINING_FIELDS: tuple[TrainingField, ...] = (
     TrainingField(
         "precision", "Precision", "choice", "fp32", '"bf16" uses autocast', choices=PRECISIONS, applies="CUDA"
     ),
+    TrainingField(
+        "compile",
+        "Compile",
+        "bool",
+        False,
+        "torch.compile the model for the training steps: the first batch waits for the compiler, later ones "
+        "may run faster",
+        applies="large models on a GPU (off by default: on small models and on the CPU it rarely pays)",
+    ),
 )
 FIELDS: dict[str, TrainingField] = {f.name: f for f in TRAINING_FIELDS}
 

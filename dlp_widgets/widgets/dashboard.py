@@ -28,8 +28,8 @@ from .plane_view import BoundaryView, NeuronView
 
 # At most ten updates a second reach the browser; charts (a redraw of SVG each) at most
 # twice a second, as the browser shares the machine with training.
-FLUSH_INTERVAL = 0.1
-CHART_INTERVAL = 0.5
+FLUSH_INTERVAL = 0.25  # the status and progress bar four times a second: smooth, and the browser keeps up
+CHART_INTERVAL = 0.55  # charts at most twice in any second, whatever the jitter of the events
 # label, tooltip; "onnx_pipeline" and "script" only for tables
 EXPORTS = {
     "onnx_pipeline": (
@@ -210,6 +210,8 @@ class TrainingDashboard(W.VBox):
             self.message.value += view_error_html(
                 f"the dashboard could not follow an event: {type(exc).__name__}: {exc}"
             )
+
+    on_event.saved_first = False  # it only draws: an epoch is shown without waiting for its record
 
     def _record(self, event: Event) -> None:
         with self._lock:

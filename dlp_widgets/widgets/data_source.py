@@ -12,8 +12,10 @@ import ipywidgets as W
 import pandas as pd
 
 from ..data import BUILTINS
+from ..data.errors import DataError
 from ..data.images import TORCHVISION_SETS
-from ..data.toy import TOY_SETS
+from ..data.toy import TOY_SETS, parse_toy
+from .toy_controls import ToyControls
 
 BUILTIN_CHOICES = (
     [(f"{name} — {b.description}", f"builtin:{name}") for name, b in BUILTINS.items()]
@@ -22,6 +24,26 @@ BUILTIN_CHOICES = (
     + [(f"toy: {name} — {t.description} (x1, x2)", f"toy:{name}") for name, t in TOY_SETS.items()]
 )
 BUILTIN_SOURCES = {value for _, value in BUILTIN_CHOICES}
+
+
+def is_toy_source(source: Any) -> bool:
+    """A valid toy source, settings and all, which the toy set's own controls show; an
+    invalid one goes to the URL box, where its error is shown."""
+    if not isinstance(source, str) or not source.startswith("toy:"):
+        return False
+    try:
+        parse_toy(source)
+    except DataError:
+        return False
+    return True
+
+
+def own_target_of(source: Any) -> str | None:
+    """The target a built-in or toy set names itself, or None."""
+    if isinstance(source, str) and source.startswith("builtin:"):
+        builtin = BUILTINS.get(source[len("builtin:") :])
+        return builtin.target if builtin is not None else None
+    return parse_toy(source).toy.target if is_toy_source(source) else None
 
 
 def _wide() -> W.Layout:
@@ -45,6 +67,7 @@ class SourcePicker(W.VBox):
         self.source_kind.add_class("dlp-source-kind")
         self.builtin = W.Dropdown(options=BUILTIN_CHOICES, value="builtin:iris", description="Built-in", layout=_wide())
         self.builtin.add_class("dlp-builtin")
+        self.toy = ToyControls(on_change=self._on_pick)
         self.upload = W.FileUpload(accept=".csv,.tsv,.txt,.zip", multiple=False, description="CSV or zip")
         self.upload.add_class("dlp-upload")
         self.upload_label = W.HTML()
@@ -53,7 +76,7 @@ class SourcePicker(W.VBox):
         self.frame_label = W.HTML()
         self.upload_row = W.HBox([self.upload, self.upload_label], layout=W.Layout(align_items="center"))
         self.url_row = W.HBox([self.url, self.url_load])
-        super().__init__([self.source_kind, self.builtin, self.frame_label, self.upload_row, self.url_row])
+        super().__init__([self.source_kind, self.builtin, self.toy, self.frame_label, self.upload_row, self.url_row])
 
         self.source_kind.observe(self._picked, "value")
         self.builtin.observe(self._picked, "value")
@@ -75,7 +98,13 @@ class SourcePicker(W.VBox):
             return self.upload_bytes
         if self.kind == "URL":
             return self.url.value.strip() or None
+        if self.is_toy:
+            return self.toy.source(self.builtin.value)
         return self.builtin.value
+
+    @property
+    def is_toy(self) -> bool:
+        return self.kind == "Built-in" and str(self.builtin.value).startswith("toy:")
 
     def source_string(self) -> str | None:
         """The spec's ``data.source``: None for data passed from Python or uploaded."""
@@ -96,6 +125,7 @@ class SourcePicker(W.VBox):
         )
         for control, kind in owners:
             control.layout.display = None if self.kind == kind else "none"
+        self.toy.layout.display = None if self.is_toy else "none"
         if self.kind == "DataFrame" and self.frame is not None:
             self.frame_label.value = f"your DataFrame: {len(self.frame):,} rows × {self.frame.shape[1]:,} columns"
 
@@ -122,6 +152,11 @@ class SourcePicker(W.VBox):
         self._switch_to("DataFrame")
 
     def set_builtin(self, source: str) -> None:
+        """A built-in set by its source string; a toy set's settings (``toy:spiral?noise=0.1``)
+        go to its controls. Raises DataError for a toy source that is not valid."""
+        if source.startswith("toy:"):
+            request = self.toy.show(source)
+            source = f"toy:{request.name}"
         self.builtin.unobserve(self._picked, "value")  # picked once, below, whatever the kind was
         self.builtin.value = source
         self.builtin.observe(self._picked, "value")

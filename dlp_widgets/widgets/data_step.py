@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
-from ..data import BUILTINS, DataError, load_table, summarize
+from ..data import DataError, load_table, summarize
 from ..data.sources import source_kind
 from ..data.summary import summarize_table
 from ..spec.data_section import DEFAULT_MAX_CATEGORIES, MAX_CATEGORIES, MIN_CATEGORIES, DataSpec
@@ -25,7 +25,7 @@ from .data_html import (
     preview_table,
     target_note_html,
 )
-from .data_source import BUILTIN_CHOICES, BUILTIN_SOURCES, SourcePicker
+from .data_source import BUILTIN_CHOICES, BUILTIN_SOURCES, SourcePicker, is_toy_source, own_target_of
 from .html_bits import error_html, hint_html, warnings_html
 from .transforms import TransformList
 
@@ -165,13 +165,12 @@ class DataStep(W.VBox):
             return summarize(source)
         frame, label = self._table(source)
         summary = summarize_table(frame, label, max_categories=self.max_categories.value)
-        is_builtin = isinstance(source, str) and source.startswith("builtin:")
-        builtin = BUILTINS.get(source[len("builtin:") :]) if is_builtin else None
-        if builtin is not None:  # its own target beats any guess
-            summary["suggested_target"] = builtin.target
+        own_target = own_target_of(source)
+        if own_target is not None:  # a built-in or toy set's own target beats any guess
+            summary["suggested_target"] = own_target
             summary["suggested_target_why"] = "the data set's own target"
             summary["default_features"] = [
-                c["name"] for c in summary["columns"] if c["name"] != builtin.target and c["usable"]
+                c["name"] for c in summary["columns"] if c["name"] != own_target and c["usable"]
             ]
         return summary
 
@@ -358,7 +357,7 @@ class DataStep(W.VBox):
         self.max_categories.value = data.max_categories
         self.max_categories.observe(self._on_cap, "value")
         self.scale.value = data.scale
-        if source in BUILTIN_SOURCES:
+        if source in BUILTIN_SOURCES or is_toy_source(source):
             self.sources.set_builtin(source)
         elif source:
             self.sources.set_url(source)

@@ -95,6 +95,7 @@ class BoundaryView(ChartView):
         # the figure joins the box with the first plane: a bqplot figure drawn while hidden
         # measures itself negative and the browser complains
         self.box.add_class("dlp-boundary")
+        self._points_shown: tuple[Any, Any] | None = None
 
     def _update(self, plane: dict[str, Any]) -> None:
         if not self.box.children:
@@ -104,10 +105,12 @@ class BoundaryView(ChartView):
             self.colour.min, self.colour.max, self.colour.colors = scale["min"], scale["max"], scale["colors"]
             self.heat.x, self.heat.y = np.asarray(plane["x"], float), np.asarray(plane["y"], float)
             self.heat.color = colours
-        for mark, points in ((self.train, plane["train"]), (self.test, plane["test"])):
-            with mark.hold_sync():
-                mark.x, mark.y = np.asarray(points["x"], float), np.asarray(points["y"], float)
-                mark.color = point_colours(plane, points["target"])
+        if (plane["train"], plane["test"]) != self._points_shown:  # a run's points stay: sent once, not each draw
+            for mark, points in ((self.train, plane["train"]), (self.test, plane["test"])):
+                with mark.hold_sync():
+                    mark.x, mark.y = np.asarray(points["x"], float), np.asarray(points["y"], float)
+                    mark.color = point_colours(plane, points["target"])
+            self._points_shown = (plane["train"], plane["test"])
         self.x_axis.label, self.y_axis.label = plane["axes"]
         self.figure.title = "Prediction over the plane" if plane["kind"] == "values" else "Decision boundary"
         self.legend.value = (
@@ -150,3 +153,24 @@ class NeuronView(ChartView):
             f"<div class='dlp-legend' style='padding-left:8px'>layers of {counts} units, first layer on top; "
             "blue where a unit is high, orange where it is low</div>"
         )
+
+
+def boundary(run: Any, data: Any = None) -> Any:
+    """A run's decision boundary (and its neurons, for a small MLP) as the dashboard draws
+    them, from its model as it is now: ``dlp.boundary(run)`` under a finished run, or two
+    side by side to compare. ``data``: the table, for a run trained on a DataFrame."""
+    import ipywidgets as W
+
+    from .html_bits import hint_html
+
+    plane = run.plane(data)
+    if plane is None:
+        return W.HTML(hint_html("this run's inputs are not two numeric features, so it has no plane to draw"))
+    views = [BoundaryView()]
+    views[0].update(plane)
+    if plane.get("neurons"):
+        views.append(NeuronView())
+        views[1].update(plane["neurons"])
+    box = W.VBox([v.box for v in views], layout=W.Layout(width="min(420px, 100%)"))
+    box.add_class("dlp-plane")
+    return box

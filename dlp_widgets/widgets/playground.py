@@ -37,6 +37,7 @@ class Playground(W.VBox):
         self._settings_problem = ""  # a training setting the spec refuses
         self.run = None
         self.dashboard = None
+        self.preset = None  # the toy preset's bar (Playground.toy), which then owns the model
 
         # -- 1. data
         self.data = DataStep(data if isinstance(data, pd.DataFrame) else None, on_change=self._on_data)
@@ -137,7 +138,14 @@ class Playground(W.VBox):
         n_outputs = len(summary["classes"]) if task == "classification" and summary.get("classes") else 1
         shape = summary["input_shape"]
         current = self.builder.report
-        if _shape(self.builder.input_shape) != list(shape) or current.get("output_shape") != [n_outputs]:
+        same_outputs = current.get("output_shape") == [n_outputs]
+        if self.preset is not None:
+            self.preset.apply()  # the preset's own network, sized for these inputs and outputs
+        elif _shape(self.builder.input_shape) == list(shape) and same_outputs:
+            pass
+        elif self.data.sources.is_toy and same_outputs and len(shape) == 1:
+            self.builder.input_shape = list(shape)  # a derived feature switched on or off: the network stays
+        else:
             self.builder.spec = default_model(shape, n_outputs)  # a model that fits the data, ready to edit
         self._refresh_review()
 
@@ -336,6 +344,8 @@ class Playground(W.VBox):
 
         if isinstance(event, Finished):
             self._update_train_button()
+
+    _on_run_event.saved_first = False  # it waits for the ending only
 
 
 def _shape(value: Any) -> list[Any] | None:

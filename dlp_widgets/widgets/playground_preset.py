@@ -52,4 +52,6 @@ class PresetBar(W.HBox):
         shape = summary.get("input_shape") or [2]
         classes = summary.get("classes") if summary.get("task", "classification") == "classification" else None
         outputs = len(classes) if classes else 1
+        if len(shape) != 1:
+            return  # not a table (images picked in the data step): the preset's MLP does not apply
         self.playground.builder.spec = preset_model(shape[0], outputs, self.layers.value, self.units.value)

@@ -16,6 +16,7 @@ import traitlets
 from ..lessons import EXERCISES, QUESTIONS, Goal, Verdict, check_run
 from ..lessons import Exercise as ExerciseDef
 from ..lessons import progress as _progress
+from ..lessons.goals import same_source
 from ..lessons.questions import Choice, ChoiceQuestion, Feedback, Question
 from ..lessons.questions import NumericQuestion as NumericDef
 from ..runstore import RunStore, open_store
@@ -202,7 +203,9 @@ class Exercise(W.VBox):
     def _candidates(self) -> list[dict[str, Any]]:
         rows = self.store.list_runs()
         source = self.definition.goal.source
-        matching = [r for r in rows if (r["spec"].get("data") or {}).get("source") == source] if source else rows
+        matching = (
+            [r for r in rows if same_source(source, (r["spec"].get("data") or {}).get("source"))] if source else rows
+        )
         return matching or rows
 
     def _refresh_runs(self) -> None:

@@ -28,6 +28,16 @@ def test_the_gpu_benchmark_runs_end_to_end_in_smoke_mode(tmp_path):
     assert "with transforms (DataLoader" in text
 
 
+def test_the_compile_section_runs_in_smoke_mode(tmp_path):
+    env = {**os.environ, "DLP_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_bench.py"), "--smoke", "--only", "compile"],
+        capture_output=True, text=True, timeout=600, env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "(4) training.compile against eager" in out.stdout and "speed-up" in out.stdout, out.stdout
+
+
 def test_the_gpu_check_script_skips_cleanly_without_cuda(tmp_path):
     pytest.importorskip("torch")
     import torch

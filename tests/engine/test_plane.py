@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import dlp_widgets as dlp
+from dlp_widgets.engine import loop
 from dlp_widgets.engine import plane as P
 from dlp_widgets.engine.events import EpochEnd
 from dlp_widgets.engine.runner import _new_run
@@ -109,9 +110,10 @@ def test_a_table_of_two_numeric_columns_has_a_plane_and_others_do_not():
     )
 
 
-def test_the_plane_comes_with_each_epoch_only_when_someone_watches():
+def test_the_plane_comes_with_each_epoch_only_when_someone_watches(monkeypatch):
     spec = {"model": mlp(2, [8], 2), "data": {"source": "toy:circle"}, "training": {"epochs": 3}}
     planes = []
+    monkeypatch.setattr(loop, "EXTRAS_INTERVAL", 0.0)  # every epoch is due
     dlp.train(spec, subscribe=lambda e: planes.append(e.plane) if isinstance(e, EpochEnd) else None, dashboard=False)
     assert len(planes) == 3 and all(p is not None and p["kind"] == "classes" for p in planes)
     assert planes[0]["predicted"] != planes[-1]["predicted"] or planes[0]["confidence"] != planes[-1]["confidence"]
@@ -120,3 +122,18 @@ def test_the_plane_comes_with_each_epoch_only_when_someone_watches():
     trainer.plane.snapshot = lambda model: calls.append(1)
     trainer.fit()  # nobody subscribed: no plane computed
     assert calls == []
+
+
+def test_while_training_a_snapshot_is_taken_at_most_every_interval_and_always_at_the_ends(monkeypatch):
+    """The dashboard draws the boundary at most twice a second, so the loop computes it (and
+    the confusion matrix) no more often: the first epoch, the last, and in between once
+    ``EXTRAS_INTERVAL`` has passed."""
+    spec = {"model": mlp(2, [8], 2), "data": {"source": "toy:circle"}, "training": {"epochs": 40}}
+    clock = iter(np.arange(0.0, 100.0, 0.2))  # each call to the clock: 0.2 s later
+    monkeypatch.setattr(loop, "_clock", lambda: float(next(clock)))
+    events = []
+    dlp.train(spec, subscribe=lambda e: events.append(e) if isinstance(e, EpochEnd) else None, dashboard=False)
+    taken = [e.epoch for e in events if e.plane is not None]
+    assert taken == [e.epoch for e in events if e.confusion is not None]
+    assert taken[0] == 1 and taken[-1] == 40
+    assert all(b - a == 3 for a, b in zip(taken, taken[1:-1], strict=False))  # 0.6 s ≥ 0.5 s: every third epoch

@@ -49,6 +49,7 @@ ORACLES = {
     "loss-functions/mse": lambda: float(nn.functional.mse_loss(torch.tensor([2.0, 4.0]), torch.tensor([1.0, 1.0]))),
     "overfitting/dropout-scale": _dropout_scale,
     "what-is-ml/split-rows": lambda: 150 - round(0.2 * 150),
+    "boundaries/params": lambda: _params(nn.Sequential(nn.Linear(2, 6), nn.Linear(6, 6), nn.Linear(6, 2))),
 }
 
 
@@ -62,7 +63,7 @@ def test_numeric_answers_agree_with_torch(qid):
 
 
 def test_bank_is_complete_and_consistent():
-    assert len(LESSONS) == 5
+    assert len(LESSONS) == 6
     for lesson in LESSONS:
         qs = [q for q in QUESTIONS.values() if q.lesson == lesson]
         assert len(qs) >= 3, lesson
@@ -313,6 +314,22 @@ SOLUTIONS = {
             "training": {"epochs": 15, "weight_decay": 1e-4},
         }
     ),
+    "spiral-budget": (  # two derived features and two hidden layers of 8: 130 parameters
+        {
+            "model": {
+                "input_shape": [4],
+                "layers": [
+                    {"type": "Linear", "params": {"out_features": 8}},
+                    {"type": "Tanh"},
+                    {"type": "Linear", "params": {"out_features": 8}},
+                    {"type": "Tanh"},
+                    {"type": "Linear", "params": {"out_features": 2}},
+                ],
+            },
+            "data": {"source": "toy:spiral?add=sin_x1,sin_x2"},
+            "training": {"epochs": 200, "lr": 0.01, "batch_size": 10, "test_size": 0.5},
+        }
+    ),
 }
 
 
@@ -329,7 +346,7 @@ def test_every_exercise_goal_can_be_met(exercise_id, store):
 
 def test_every_notebook_opens_with_a_guarded_install_cell():
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "learn").glob("*.ipynb"))
-    assert len(notebooks) == 14
+    assert len(notebooks) == 15
     for path in notebooks:
         cells = json.loads(path.read_text())["cells"]
         first_code = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
