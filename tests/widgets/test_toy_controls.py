@@ -85,6 +85,15 @@ def test_a_spec_s_toy_settings_come_back_as_written(source):
     assert (edited.n, edited.seed, set(edited.add)) == (request.n, request.seed, {*request.add, "x1_times_x2"})
 
 
+def test_every_derived_feature_has_its_switch():
+    from dlp_widgets.data.toy import DERIVED
+    from dlp_widgets.widgets.toy_controls import LABELS
+
+    assert list(LABELS) == list(DERIVED)
+    pg = dlp.Playground.toy("circle")
+    assert [b.description for b in pg.data.sources.toy.features.values()] == ["x₁²", "x₂²", "x₁x₂", "sin x₁", "sin x₂"]
+
+
 def test_the_written_form_leaves_defaults_out_and_reads_back():
     assert toy_source(ToyRequest("circle")) == "toy:circle"
     request = ToyRequest("xor", noise=0.1, n=300, seed=2, add=("sin_x1",))
