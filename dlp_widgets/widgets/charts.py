@@ -159,7 +159,9 @@ class CurvesView(ChartView):
                 with line.hold_sync():
                     line.x = epochs
                     line.y = values
-            self.x_axis.tick_values = integer_ticks(max(epochs)) if epochs else [1]
+            ticks = integer_ticks(max(epochs)) if epochs else [1]
+            if np.asarray(self.x_axis.tick_values).tolist() != list(ticks):  # unchanged ticks: nothing sent
+                self.x_axis.tick_values = ticks
 
     def _on_log(self, change: dict[str, Any]) -> None:
         if self.error is not None:

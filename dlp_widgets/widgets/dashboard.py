@@ -82,6 +82,7 @@ class TrainingDashboard(W.VBox):
         self._pending: dict[str, Any] = {}
         self._last_flush = 0.0
         self._last_chart = 0.0
+        self._last_coach = 0.0
         self._history: list[dict[str, Any]] = []
         self._task = "classification"
         self._classes: list[str] = []
@@ -268,7 +269,9 @@ class TrainingDashboard(W.VBox):
             self._on_finished(pending["finished"], history)
         if pending.get("curves") and history:
             self._draw_curves(history)
-            self._coach()
+            if "finished" in pending or now - self._last_coach >= 2 * CHART_INTERVAL:  # it reads the whole run
+                self._last_coach = now
+                self._coach()
         if "confusion" in pending and self._classes:
             self.confusion_view.update(pending["confusion"], self._classes)
         if "roc" in pending:

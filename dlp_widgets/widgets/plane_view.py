@@ -104,7 +104,7 @@ class BoundaryView(ChartView):
         with self.heat.hold_sync(), self.colour.hold_sync():
             self.colour.min, self.colour.max, self.colour.colors = scale["min"], scale["max"], scale["colors"]
             self.heat.x, self.heat.y = np.asarray(plane["x"], float), np.asarray(plane["y"], float)
-            self.heat.color = colours
+            self.heat.color = colours.astype(np.float32)  # half the bytes; a colour needs no more
         if (plane["train"], plane["test"]) != self._points_shown:  # a run's points stay: sent once, not each draw
             for mark, points in ((self.train, plane["train"]), (self.test, plane["test"])):
                 with mark.hold_sync():
@@ -146,7 +146,8 @@ class NeuronView(ChartView):
         raster = neuron_raster(neurons)
         rows, cols = raster.shape
         with self.heat.hold_sync():
-            self.heat.x, self.heat.y, self.heat.color = np.arange(float(cols)), np.arange(float(rows)), raster
+            self.heat.x, self.heat.y = np.arange(float(cols)), np.arange(float(rows))
+            self.heat.color = raster.astype(np.float32)
         self.figure.layout.height = f"{min(80 + 40 * len(neurons), 420)}px"
         counts = ", ".join(str(len(layer["units"])) for layer in neurons)
         self.legend.value = (
