@@ -182,9 +182,14 @@ def plane_of(run: Any, data: Any = None) -> dict[str, Any] | None:
     """A finished (or running) run's plane, its model as it is now, on the data it trained on
     (prepared again: same source, same seed, the same split); None unless its inputs make a
     plane. ``data``: the table for a run trained on a DataFrame this process no longer holds."""
-    from ..data import TabularData, prepare
+    from ..data import DataError, TabularData, prepare
 
     data = data if data is not None else run.training_frame
+    if data is None and not run.spec.data.source:
+        raise DataError(
+            f"run {run.name!r} trained on a table passed from Python, which this process no longer holds: "
+            "pass it, run.plane(data=df)"
+        )
     prepared = prepare(run.spec, data)
     if not isinstance(prepared, TabularData):
         return None

@@ -35,6 +35,15 @@ def boundary_colours(plane: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]
     return predicted, {"min": 0.0, "max": float(k - 1), "colors": (PALETTE * (k // len(PALETTE) + 1))[:k]}
 
 
+def colour_words(plane: dict[str, Any]) -> str:
+    """What the boundary's colours mean, as ``boundary_colours`` makes them."""
+    if plane["kind"] == "values":
+        return "colour: the predicted value, red low, blue high; a point's colour is its own value"
+    if len(plane["classes"]) <= 2:
+        return "colour: the predicted class, paler where the model is less sure"
+    return "colour: the predicted class; a point coloured unlike the ground under it is one the model gets wrong"
+
+
 def point_colours(plane: dict[str, Any], target: list[Any]) -> np.ndarray:
     t = np.asarray(target, dtype=float)
     if plane["kind"] == "classes" and len(plane["classes"]) <= 2:
@@ -114,13 +123,8 @@ class BoundaryView(ChartView):
         self.x_axis.label, self.y_axis.label = plane["axes"]
         self.figure.title = "Prediction over the plane" if plane["kind"] == "values" else "Decision boundary"
         self.legend.value = (
-            "<div class='dlp-legend' style='padding-left:8px'>circles: training rows · crosses: test rows"
-            + (
-                " · colour: the predicted class, paler where the model is less sure"
-                if plane["kind"] == "classes"
-                else ""
-            )
-            + "</div>"
+            "<div class='dlp-legend' style='padding-left:8px'>circles: training rows · crosses: test rows · "
+            f"{colour_words(plane)}</div>"
         )
 
 

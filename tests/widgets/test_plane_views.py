@@ -9,7 +9,7 @@ import numpy as np
 
 import dlp_widgets as dlp
 from dlp_widgets.widgets.dashboard import TrainingDashboard
-from dlp_widgets.widgets.plane_view import boundary_colours, neuron_raster
+from dlp_widgets.widgets.plane_view import boundary_colours, colour_words, neuron_raster
 
 
 def mlp(inputs, hidden, outputs):
@@ -65,6 +65,10 @@ def test_three_classes_colour_by_class_and_regression_by_value():
     assert scale["min"] == -3 and scale["max"] == 3 and values.tolist() == [[-3.0, 1.0], [2.0, 0.0]]
     raster = neuron_raster([{"layer": "1", "units": [[[1.0, -2.0], [0.5, 0.0]]]}])
     assert raster.shape == (3, 3) and raster[0, 1] == -1.0 and np.isnan(raster[2]).all()
+    # the legend says what the colours mean for each: no "paler" where confidence is not drawn
+    assert "paler" in colour_words({**three, "classes": ["a", "b"]})
+    assert "paler" not in colour_words(three) and "gets wrong" in colour_words(three)
+    assert "red low, blue high" in colour_words({"kind": "values"})
 
 
 def test_a_run_of_four_features_has_no_plane_views():

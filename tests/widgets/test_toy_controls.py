@@ -159,6 +159,21 @@ def test_a_finished_run_s_plane_is_its_model_s_answer_and_draws():
     assert "Decision boundary" in box.children[0].children[0].title
 
 
+def test_a_reloaded_dataframe_run_asks_for_its_table():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    table["y"] = (table.a > table.b).astype(int)
+    spec = {
+        "model": {"input_shape": [2], "layers": [{"type": "Linear", "params": {"out_features": 2}}]},
+        "data": {"target": "y"},
+        "training": {"epochs": 2},
+    }
+    reloaded = dlp.load_run(dlp.train(spec, data=table, dashboard=False).id)
+    with pytest.raises(dlp.DataError, match=r"no longer holds: pass it, run.plane\(data=df\)"):
+        reloaded.plane()
+    assert reloaded.plane(table)["axes"] == ["a", "b"]
+
+
 def test_a_run_without_a_plane_says_so():
     spec = {
         "model": {"input_shape": [4], "layers": [{"type": "Linear", "params": {"out_features": 3}}]},
