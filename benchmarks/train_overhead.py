@@ -10,10 +10,14 @@ Prints c/a (target ≤ 1.05), d/a (target ≤ 1.10) and b/c (target ≥ 2), and 
 coach's signals (gradient norms, inactive units, predictions per class) cost: (c) against the
 same engine without them (target ≤ 1.03). A CUDA section runs where a GPU exists.
 
+The engine builds Adam with PyTorch's fused kernel (``fused=True``), so (a) does too: c/a is
+the engine's overhead alone.
+
 Then two whole calls, each against a plain PyTorch program doing the same job from the same
 raw data (its own preparation included):
   (e) ``dlp.train(spec, data=frame)`` — preparation, training, the run store's rows and the
       checkpoints — against a plain loop that splits and standardises the table itself;
+      (e′) the same against that program with Adam fused too: the overhead alone;
   (f) an image job with a random training transform (the digits resized to 28 × 28 with
       RandomRotation, LeNet-5, batch 64, 3 epochs) against a plain loop over a per-sample
       ``Dataset`` and a ``DataLoader``.
@@ -72,10 +76,10 @@ SPEC = {
 }
 
 
-def plain_loop(xtr, ytr, xte, yte, epochs, device):
+def plain_loop(xtr, ytr, xte, yte, epochs, device, fused=None):
     torch.manual_seed(0)
     model = mlp().to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused)
     loss_fn = nn.CrossEntropyLoss()
     g = torch.Generator().manual_seed(0)
     t0 = time.perf_counter()
@@ -198,7 +202,7 @@ def measure(device: torch.device, rows: int, epochs: int, repeat: int) -> None:
     xtr, ytr, xte, yte = (t.to(device) for t in data.tensors())
     times = {"a": [], "b": [], "c": [], "d": [], "s": []}
     for _ in range(repeat):  # interleaved, so drifts in machine load hit every variant
-        times["a"].append(plain_loop(xtr, ytr, xte, yte, epochs, device))
+        times["a"].append(plain_loop(xtr, ytr, xte, yte, epochs, device, fused=True))
         times["b"].append(original_style(xtr, ytr, xte, yte, epochs, device))
         times["c"].append(engine(frame, epochs, device))
         times["d"].append(engine(frame, epochs, device, DashboardLike()))
@@ -208,7 +212,7 @@ def measure(device: torch.device, rows: int, epochs: int, repeat: int) -> None:
         f"device {device}, {rows:,} rows × 20 features, MLP 20-64-64-3, batch 256, {epochs} epochs, median of {repeat}"
     )
     labels = {
-        "a": "plain PyTorch loop",
+        "a": "plain PyTorch loop, Adam fused",
         "b": "original playground style",
         "c": "engine, headless",
         "d": "engine + dashboard-like subscriber",
@@ -224,9 +228,9 @@ def measure(device: torch.device, rows: int, epochs: int, repeat: int) -> None:
 # -- whole calls: everything from the raw data to the trained model
 
 
-def plain_table_job(frame: pd.DataFrame, epochs: int) -> float:
+def plain_table_job(frame: pd.DataFrame, epochs: int, fused: bool | None = None) -> float:
     """What a person writes by hand: split, standardise on the training rows, train, and
-    evaluate the test rows each epoch."""
+    evaluate the test rows each epoch. ``fused``: Adam's fused kernel, as dlp.train takes it."""
     t0 = time.perf_counter()
     x = frame.drop(columns="label").to_numpy(np.float32)
     y = frame["label"].to_numpy()
@@ -236,7 +240,7 @@ def plain_table_job(frame: pd.DataFrame, epochs: int) -> float:
     test, train = order[:n_test], order[n_test:]
     mean, std = x[train].mean(0), x[train].std(0)
     xs, ys = torch.from_numpy((x - mean) / std), torch.from_numpy(y).long()
-    plain_loop(xs[train], ys[train], xs[test], ys[test], epochs, torch.device("cpu"))
+    plain_loop(xs[train], ys[train], xs[test], ys[test], epochs, torch.device("cpu"), fused)
     return time.perf_counter() - t0
 
 
@@ -343,6 +347,7 @@ def measure_whole(rows: int, epochs: int, repeat: int) -> None:
     dlp_table_job(frame, 1), plain_table_job(frame, 1), dlp_image_job(1), plain_image_job(1)  # imports, caches
     jobs = {
         "table": (lambda: plain_table_job(frame, epochs), lambda: dlp_table_job(frame, epochs)),
+        "table_fused": (lambda: plain_table_job(frame, epochs, fused=True), lambda: dlp_table_job(frame, epochs)),
         "image": (lambda: plain_image_job(3), lambda: dlp_image_job(3)),
     }
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in jobs}
@@ -369,6 +374,8 @@ def measure_whole(rows: int, epochs: int, repeat: int) -> None:
 
     print(f"  (e) table: {rows:,} rows × 20, MLP 20-64-64-3, Adam, batch 256, {epochs} epochs, vs a plain program")
     print(line("table"))
+    print("  (e′) the same, the plain program's Adam fused too (fused=True, as dlp.train takes it): the overhead alone")
+    print(line("table_fused"))
     print("  (f) image: digits at 28 × 28 + RandomRotation, LeNet-5, Adam, batch 64, 3 epochs, vs Dataset + DataLoader")
     print(line("image"))
 

@@ -37,15 +37,17 @@ class EpochRecords:
         state = optimizer.state_dict()  # its tensors are the live ones, changed by the next step
         return copy.deepcopy(state) if self.background else state
 
-    def write(self, record: Callable[[], None]) -> None:
-        """Write one epoch's record (after every earlier one); raises an earlier failure."""
+    def write(self, record: Callable[[], None]) -> Future | None:
+        """Write one record (after every earlier one); raises an earlier failure. The
+        future ends when it is written (or has failed); None when written at once."""
         self.raise_failure()
         if not self.background:
             record()
-            return
+            return None
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlp-records")
         self._last = self._pool.submit(self._run, record)
+        return self._last
 
     def _run(self, record: Callable[[], None]) -> None:
         if self._error is None:  # after a failure, nothing more: no row past a missing one

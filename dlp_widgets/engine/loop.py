@@ -280,7 +280,7 @@ class Trainer:
         row: dict[str, Any] = {"test_loss": loss}
         more: dict[str, Any] = {}
         if cfg.task == "classification":
-            pred, probs = M.classification_scores(out, y, self.binary_logit)
+            pred = M.predicted_classes(out, self.binary_logit)
             row["test_accuracy"] = float((pred == y).float().mean())
             k = max(self.n_classes, 2)
             more["pred_counts"] = torch.bincount(pred, minlength=k).tolist()
@@ -289,7 +289,7 @@ class Trainer:
             if extras:
                 more["confusion"] = M.confusion_matrix(y, pred, self.n_classes)
                 if full or len(y) * self.n_classes <= M.ROC_EVERY_EPOCH_MAX:
-                    more["roc"] = M.roc_curves(y, probs, cfg.classes)
+                    more["roc"] = M.roc_curves(y, M.class_probabilities(out, self.binary_logit), cfg.classes)
         else:
             scores = M.regression_scores(out, y, cfg.target_scale)
             row.update({"test_r2": scores["r2"], "test_mae": scores["mae"], "test_rmse": scores["rmse"]})

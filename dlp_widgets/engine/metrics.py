@@ -28,7 +28,8 @@ def roc_curve(y_true: np.ndarray, scores: np.ndarray, max_points: int = 200) -> 
     negatives = len(y_true) - positives
     if positives == 0 or negatives == 0:
         return [0.0, 1.0], [0.0, 1.0], float("nan")
-    order = np.argsort(-scores, kind="mergesort")
+    # any order within a run of equal scores: one point is taken after the whole run
+    order = np.argsort(-scores)
     s = scores[order]
     t = y_true[order]
     # one point per distinct threshold
@@ -56,16 +57,20 @@ def roc_curves(y_true: torch.Tensor, probs: torch.Tensor, classes: list[str]) ->
     return out
 
 
-def classification_scores(
-    logits: torch.Tensor, y: torch.Tensor, binary_logit: bool
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Predicted classes and class probabilities from model outputs."""
-    if binary_logit:  # one output: the logit of class 1
+def predicted_classes(logits: torch.Tensor, binary_logit: bool) -> torch.Tensor:
+    """The predicted class of each row, from the outputs themselves: the probabilities
+    rank the classes as the outputs do, and are only worked out where they are shown."""
+    if binary_logit:  # one output: the logit of class 1 (0 at even odds, class 0 as argmax has it)
+        return (logits.reshape(-1) > 0).long()
+    return logits.argmax(dim=1)
+
+
+def class_probabilities(logits: torch.Tensor, binary_logit: bool) -> torch.Tensor:
+    """Each row's class probabilities (rows × classes) from the model's outputs."""
+    if binary_logit:
         p1 = torch.sigmoid(logits.float().reshape(-1))
-        probs = torch.stack([1 - p1, p1], dim=1)
-    else:
-        probs = torch.softmax(logits.float(), dim=1)
-    return probs.argmax(dim=1), probs
+        return torch.stack([1 - p1, p1], dim=1)
+    return torch.softmax(logits.float(), dim=1)
 
 
 def r2_score(sse: float, sst: float) -> float:

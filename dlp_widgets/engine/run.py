@@ -9,6 +9,7 @@ import dataclasses
 import threading
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from .run_exports import export_run
 from .run_text import clean_name, failure_message
 
 Callback = Callable[[Event], None]
+DIVERGED = "the loss became NaN or infinite; the weights of the last good epoch are kept. Lower the learning rate (training.lr)."
 
 
 class Run:
@@ -47,13 +49,13 @@ class Run:
         self._model: torch.nn.Module | None = None
         self._history: list[dict[str, Any]] = []
         self._subscribers: list[Callback] = []
-        self._stop = threading.Event()
-        self._done = threading.Event()
+        self._stop, self._done = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self._trainer: Trainer | None = None
         self._lock = threading.Lock()
         self._claim: Claim | None = None  # this process's hold on the run while it trains
         self._records = EpochRecords(None)
+        self._data_written: Future | None = None
 
     # -- what users look at
 
@@ -128,7 +130,13 @@ class Run:
     def data_record(self) -> dict[str, Any] | None:
         """What the run trained on (``run_data``): a source with its fingerprint, an upload
         kept in the run's folder, or a DataFrame passed from Python (described, not kept)."""
+        if self._data_written is not None:
+            self._data_written.result()  # still being written while the first epoch trains
         return read_record(self.folder)
+
+    def write_data_record(self, record: Callable[[], None]) -> None:
+        """Write what the run trains on (``record``) on the records' thread, before any epoch."""
+        self._data_written = self._records.write(record)
 
     def stored_data(self) -> tuple[str, bytes] | None:
         """The uploaded file this run trained on, (name, bytes), kept with the run."""
@@ -136,10 +144,8 @@ class Run:
 
     def test_inputs(self, n: int) -> torch.Tensor | None:
         """Up to ``n`` prepared test rows while this process still holds them."""
-        trainer = self._trainer
-        if trainer is not None and trainer.test_split.x is not None:
-            return trainer.test_split.x[:n].detach().cpu()
-        return None
+        split = self._trainer.test_split if self._trainer is not None else None
+        return split.x[:n].detach().cpu() if split is not None and split.x is not None else None
 
     def test_labels(self) -> torch.Tensor | None:
         """The test split's labels (or targets) while this process holds them."""
@@ -200,9 +206,8 @@ class Run:
         data = data_for_run(self.folder, self.id, data, self.data_record)
         claim = self.store.claim(self.id)  # refused while another process trains it
         try:
-            trainer = self.take_plan(
-                plan_run(self.spec, data, displayed=displayed), resume=True
-            )  # may refuse: the run stays as it was
+            plan = plan_run(self.spec, data, displayed=displayed)  # may refuse: the run stays as it was
+            trainer = self.take_plan(plan, resume=True)
             self.store.resume_run(self.id)
         except BaseException:
             claim.release()
@@ -277,22 +282,13 @@ class Run:
             trainer.model.load_state_dict(trainer.state.good_state)
             status = "stopped"
         except Diverged:
-            status = "diverged"
-            error = (
-                "the loss became NaN or infinite; the weights of the last good epoch are kept. "
-                "Lower the learning rate (training.lr)."
-            )
+            status, error = "diverged", DIVERGED
         except Exception as exc:  # any failure ends the run as failed, with its message saved
             status = "failed"
             error = failure_message(exc)
             self.warnings.append("".join(traceback.format_exception_only(type(exc), exc)).strip())
             if trainer.state.good_state is not None:
                 trainer.model.load_state_dict(trainer.state.good_state)
-        try:
-            self._records.wait()  # every epoch's checkpoint and row, before the ending
-        except Exception as exc:  # a record that could not be written fails the run, as in fit
-            if status != "failed":
-                status, error = "failed", failure_message(exc)
         self._finish(trainer, status, error)
 
     def finish_unstarted(self, error: str) -> None:
@@ -315,6 +311,11 @@ class Run:
                 final = trainer.final_metrics() if trainer.state.epoch > 0 else {}
             except Exception as exc:  # noqa: BLE001 - the run's own status matters more
                 error = error or f"final evaluation failed: {failure_message(exc)}"
+            try:  # every epoch's checkpoint and row (written while the final metrics were taken)
+                self._records.wait()
+            except Exception as exc:  # a record that could not be written fails the run, as in fit
+                if status != "failed":
+                    status, error = "failed", failure_message(exc)
             final["epochs"] = trainer.state.epoch
             final["warnings"] = list(self.warnings)
             try:
@@ -391,10 +392,7 @@ class Run:
 
         self._records.write(record)
 
-    def load_history(self, history: list[dict[str, Any]]) -> None:
-        """The epochs of a run read back from the store (``load_run``)."""
+    def mark_loaded(self, history: list[dict[str, Any]]) -> None:
+        """A run read back from the store (``load_run``): its epochs; it has ended here."""
         self._history = list(history)
-
-    def mark_done(self) -> None:
-        """A run read back from the store has ended (for this process)."""
         self._done.set()

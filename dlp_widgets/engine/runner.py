@@ -13,6 +13,7 @@ import json
 import sys
 import threading
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,13 @@ def _new_run(
     trainer = run.take_plan(plan)
     try:
         run.claim()
-        record_data(run.folder, spec, data, data_name)
+        if isinstance(data, (pd.DataFrame, bytes, bytearray, memoryview)):
+            # hashing a table takes as long as a few batches: done on the records' thread
+            # while the first epoch trains, from a copy the caller's later edits leave alone
+            snapshot = data.copy(deep=False) if isinstance(data, pd.DataFrame) else bytes(data)
+            run.write_data_record(partial(record_data, run.folder, spec, snapshot, data_name))
+        else:  # a file could change while the epoch trains: its fingerprint is taken now
+            record_data(run.folder, spec, data, data_name)
         _write_json(run.folder / "spec.json", spec.to_dict())
         _write_json(run.folder / "preprocessing.json", run.preprocessing)
     except BaseException as exc:  # the row exists: it must not stay "running"
@@ -128,12 +135,11 @@ def load_run(run_id: str, store: RunStore | None = None) -> Run:
     run = Run(store, row["id"], load_spec(row["spec"], check_shapes=False))
     run.status, run.error, run.device, run.task = row["status"], row["error"], row["device"], row["task"]
     run.metrics = row["metrics"]
-    run.load_history(store.epochs(row["id"]))
     pre_path = run.folder / "preprocessing.json"
     if pre_path.exists():
         run.preprocessing = json.loads(pre_path.read_text())
         run.classes = run.preprocessing.get("classes")
-    run.mark_done()
+    run.mark_loaded(store.epochs(row["id"]))
     return run
 
 

@@ -171,7 +171,8 @@ def test_metrics_match_scikit_learn():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 4, 500)
     logits = torch.from_numpy(rng.normal(size=(500, 4)) + np.eye(4)[y] * 1.5).float()
-    pred, probs = M.classification_scores(logits, torch.from_numpy(y), False)
+    pred, probs = M.predicted_classes(logits, False), M.class_probabilities(logits, False)
+    assert torch.equal(pred, probs.argmax(1))
     assert M.confusion_matrix(torch.from_numpy(y), pred, 4) == skm.confusion_matrix(y, pred.numpy()).tolist()
     curves = M.roc_curves(torch.from_numpy(y), probs, ["a", "b", "c", "d"])
     for k, name in enumerate("abcd"):
@@ -186,6 +187,14 @@ def test_metrics_match_scikit_learn():
     np.testing.assert_allclose(tpr, sk_tpr, atol=1e-12)
     thin_fpr, _, thin_auc = M.roc_curve(yb, scores)  # thinned for display, the AUC still exact
     assert len(thin_fpr) <= 201 and thin_auc == auc
+    tied = np.round(scores, 1)  # runs of equal scores: one point after each whole run, as scikit-learn has it
+    fpr, tpr, auc = M.roc_curve(yb, tied, max_points=10_000)
+    sk_fpr, sk_tpr, _ = skm.roc_curve(yb, tied, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, sk_fpr, atol=1e-12)
+    np.testing.assert_allclose(tpr, sk_tpr, atol=1e-12)
+    assert auc == pytest.approx(skm.roc_auc_score(yb, tied), abs=1e-9)
+    one_logit = torch.tensor([[-2.0], [0.0], [1e-9], [0.5]])  # even odds go to class 0
+    assert torch.equal(M.predicted_classes(one_logit, True), torch.tensor([0, 0, 1, 1]))
     # regression
     truth, guess = rng.normal(size=200), rng.normal(size=200)
     r = M.regression_scores(torch.from_numpy(guess), torch.from_numpy(truth), scale=3.0)
