@@ -105,3 +105,56 @@ def test_a_display_only_subscriber_never_holds_training_up(monkeypatch):
     dlp.train(iris_spec(epochs=4), dashboard=False, subscribe=lambda event: None)
     assert len(waits) >= 4  # a plain subscriber: once an epoch
     assert [e["epoch"] for e in open_store().epochs(run.id)] == [1, 2, 3, 4]  # every row there at the end
+
+
+def test_a_tables_record_is_of_the_table_as_passed_though_it_changes_while_training(monkeypatch):
+    """A DataFrame's fingerprint is written on the records' thread while the first epoch
+    trains: from the table as it was when training began, and waited for by anyone reading
+    the record meanwhile."""
+    import threading
+
+    from dlp_widgets.data import load_table
+    from dlp_widgets.data.fingerprint import frame_fingerprint
+    from dlp_widgets.engine import runner
+
+    frame, _ = load_table("builtin:wine")
+    before = frame_fingerprint(frame)
+    release = threading.Event()
+    real = runner.record_data
+
+    def slow_record(*args, **kwargs):  # the record is still being written when the caller edits
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "record_data", slow_record)
+    spec = {"model": iris_spec()["model"] | {"input_shape": [13]}, "data": {"target": "cultivar"}}
+    spec["model"]["layers"][-1]["params"]["out_features"] = 3
+    run = dlp.start(spec, data=frame, epochs=2, dashboard=False)
+    frame.iloc[0, 0] = 999.0  # the caller's table changes while the run trains
+    assert frame_fingerprint(frame) != before
+    release.set()
+    record = run.data_record  # waits for the write
+    assert run.wait(60) == "finished", run.error
+    assert record["kind"] == "dataframe" and record["fingerprint"] == before
+
+
+def test_the_optimizer_takes_the_fused_kernel_where_torch_has_one():
+    from dlp_widgets.engine.objective import make_optimizer
+    from dlp_widgets.spec import load_spec
+
+    def built(name):
+        spec = load_spec({**iris_spec(optimizer=name, momentum=0.9)}, check_shapes=False)
+        return make_optimizer(spec, torch.nn.Linear(4, 3).parameters())
+
+    for name in ("SGD", "Adam", "AdamW"):
+        assert built(name).defaults.get("fused") is True, name
+    assert not built("RMSprop").defaults.get("fused")  # torch has none: its default implementation
+    # a checkpoint's state from the default Adam loads into the fused one, and steps
+    model = torch.nn.Linear(4, 3)
+    plain = torch.optim.Adam(model.parameters(), lr=0.01)
+    model(torch.randn(8, 4)).sum().backward()
+    plain.step()
+    fused = torch.optim.Adam(model.parameters(), lr=0.01, fused=True)
+    fused.load_state_dict(plain.state_dict())
+    fused.step()
+    assert all(s["step"].item() == 2 for s in fused.state.values())
