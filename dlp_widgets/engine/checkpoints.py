@@ -52,9 +52,10 @@ def write_checkpoint(
     generator_state: torch.Tensor,
     best_test_loss: float,
     history: list[dict[str, Any]],
-    improved: bool,
+    best: tuple[int, dict[str, torch.Tensor]] | None = None,
 ) -> None:
-    """``last.pt`` with everything a resume needs; ``best.pt`` too when the epoch improved."""
+    """``last.pt`` with everything a resume needs; ``best.pt`` too when there is a new best
+    epoch (its number and weights: an earlier epoch's when epochs are saved together)."""
     save_atomically(
         {
             "format": CHECKPOINT_FORMAT,
@@ -67,8 +68,8 @@ def write_checkpoint(
         },
         folder / "last.pt",
     )
-    if improved:
-        save_atomically({"format": CHECKPOINT_FORMAT, "epoch": epoch, "model": model_state}, folder / "best.pt")
+    if best is not None:
+        save_atomically({"format": CHECKPOINT_FORMAT, "epoch": best[0], "model": best[1]}, folder / "best.pt")
 
 
 def read_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """``Run``: one training run — what users look at (status, history, model, metrics), what
 they do with it (stop, wait, subscribe, predict, export, resume), and its life: it starts
-from a plan, saves a checkpoint and a history row every epoch, and always ends with a
-saved status and message, whatever fails."""
+from a plan, saves each epoch's checkpoint and history row (short epochs together), and
+always ends with a saved status and message, whatever fails."""
 
 from __future__ import annotations
 
@@ -234,7 +234,7 @@ class Run:
         self.warnings += plan.warnings
         state = self._restore(plan.model, plan.optimizer, plan.device) if resume else None
         self._model = plan.model
-        self._records = EpochRecords(plan.model)
+        self._records = EpochRecords(plan.model, save=self._save_epochs)
         trainer = Trainer(
             plan.model,
             plan.loss_fn,
@@ -307,6 +307,7 @@ class Run:
         full disk, a read-only folder, a lock held too long)."""
         final: dict[str, Any] = {}
         try:
+            self._records.write_unsaved()  # while the final metrics are taken
             try:
                 final = trainer.final_metrics() if trainer.state.epoch > 0 else {}
             except Exception as exc:  # noqa: BLE001 - the run's own status matters more
@@ -372,25 +373,25 @@ class Run:
         self, state: LoopState, model: torch.nn.Module, optimizer: torch.optim.Optimizer, improved: bool
     ) -> None:
         self._history = list(state.history)
-        epoch, row, folder = state.epoch, state.history[-1], self.folder
+        epoch = state.epoch
         signals = state.signals[-1] if state.signals and state.signals[-1].get("epoch") == epoch else None
-        payload = {
+        checkpoint = {
             "epoch": epoch,
             "model_state": state.good_state,  # a fresh copy each epoch: nothing changes it later
             "optimizer_state": self._records.optimizer_snapshot(optimizer),
             "generator_state": state.generator_state,
             "best_test_loss": state.best_test_loss,
             "history": list(state.history),
-            "improved": improved,
         }
+        with self._lock:
+            urgent = any(map(waits_for_saving, self._subscribers))
+        self._records.add_epoch(checkpoint, (epoch, state.history[-1], signals), improved=improved, urgent=urgent)
 
-        def record() -> None:
-            # the checkpoint before the epoch's row: a kill between the two leaves weights a
-            # row ahead of the store, which a resume puts right (never a row the weights lack)
-            write_checkpoint(folder, **payload)
-            self.store.add_epoch(self.id, epoch, row, signals)
-
-        self._records.write(record)
+    def _save_epochs(self, checkpoint: dict[str, Any], best: tuple[int, dict] | None, rows: list) -> None:
+        # the checkpoint before the epochs' rows: a kill between the two leaves weights rows
+        # ahead of the store, which a resume puts right (never a row the weights lack)
+        write_checkpoint(self.folder, **checkpoint, best=best)
+        self.store.add_epochs(self.id, rows)
 
     def mark_loaded(self, history: list[dict[str, Any]]) -> None:
         """A run read back from the store (``load_run``): its epochs; it has ended here."""

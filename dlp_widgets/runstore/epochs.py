@@ -17,17 +17,25 @@ class EpochsTable(StoreConnection):
     def add_epoch(
         self, run_id: str, epoch: int, metrics: dict[str, Any], signals: dict[str, Any] | None = None
     ) -> None:
+        self.add_epochs(run_id, [(epoch, metrics, signals)])
+
+    def add_epochs(self, run_id: str, rows: list[tuple[int, dict[str, Any], dict[str, Any] | None]]) -> None:
+        """Epochs' rows (epoch, metrics, signals or None), in order, in one transaction: short
+        epochs are saved several at a time."""
+        if not rows:
+            return
         with self._connect() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?,?,?)",
-                (run_id, epoch, json_text(metrics)),
-            )
-            if signals is not None:
+            for epoch, metrics, signals in rows:
                 db.execute(
-                    "INSERT OR REPLACE INTO epoch_signals (run_id, epoch, signals) VALUES (?,?,?)",
-                    (run_id, epoch, json_text(signals)),
+                    "INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?,?,?)",
+                    (run_id, epoch, json_text(metrics)),
                 )
-            db.execute("UPDATE runs SET epochs_done=? WHERE id=?", (epoch, run_id))
+                if signals is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO epoch_signals (run_id, epoch, signals) VALUES (?,?,?)",
+                        (run_id, epoch, json_text(signals)),
+                    )
+            db.execute("UPDATE runs SET epochs_done=? WHERE id=?", (rows[-1][0], run_id))
 
     def set_epochs(self, run_id: str, history: list[dict[str, Any]]) -> None:
         """Make the stored epochs exactly ``history`` (a checkpoint's): rows beyond it go,

@@ -1,9 +1,8 @@
 """The training dashboard: progress, Stop, live curves, confusion matrix, ROC curves and
 export buttons for one run.
 
-Events come from the training thread. Whatever their rate, the browser gets at most about
-ten updates a second: events only record what changed, and a flush (each widget's changes
-grouped in one ``hold_sync``) sends it when 0.1 s have passed, and once more at the end.
+Events come from the training thread. Whatever their rate, events only record what changed,
+and a flush sends it every FLUSH_INTERVAL (charts every CHART_INTERVAL), and once at the end.
 
 Whatever goes wrong in one chart, the rest keeps working: each chart shows its own error
 in its place, while the status, Stop and the exports carry on (``charts.ChartView``).
@@ -26,16 +25,13 @@ from .coach_panel import Apply, CoachPanel
 from .html_bits import badge_html, error_html, view_error_html, warnings_html
 from .plane_view import BoundaryView, NeuronView
 
-# At most ten updates a second reach the browser; charts (a redraw of SVG each) at most
+# At most four updates a second reach the browser; charts (a redraw of SVG each) at most
 # twice a second, as the browser shares the machine with training.
 FLUSH_INTERVAL = 0.25  # the status and progress bar four times a second: smooth, and the browser keeps up
 CHART_INTERVAL = 0.55  # charts at most twice in any second, whatever the jitter of the events
 # label, tooltip; "onnx_pipeline" and "script" only for tables
 EXPORTS = {
-    "onnx_pipeline": (
-        "ONNX with preprocessing",
-        "raw rows in, class names (or values) out: scaling and one-hot inside",
-    ),
+    "onnx_pipeline": ("ONNX with preprocessing", "raw rows in, class names or values out: scaling, one-hot inside"),
     "onnx": ("ONNX (model only)", "the network alone: its input is the preprocessed features"),
     "pt": (".pt", "weights, spec and preprocessing, for torch.load(weights_only=True)"),
     "code": ("code", "the model as PyTorch source"),
@@ -278,13 +274,15 @@ class TrainingDashboard(W.VBox):
             self.roc_view.update(pending["roc"])
         if "plane" in pending:
             self._draw_plane(pending["plane"])
+        if "finished" in pending:
+            self.neuron_view.settle()  # the units last held back
 
     def _draw_plane(self, plane: dict[str, Any]) -> None:
         self.boundary_view.box.layout.display = None
         self.boundary_view.update(plane)
         if plane.get("neurons"):
             self.neuron_view.box.layout.display = None
-            self.neuron_view.update(plane["neurons"])
+            self.neuron_view.offer(plane["neurons"])
 
     def _show_task(self) -> None:
         classification = self._task == "classification"

@@ -5,6 +5,7 @@ every record is in place when ``train`` returns, and a watcher is shown only sav
 from __future__ import annotations
 
 import copy
+import time
 
 import torch
 
@@ -17,6 +18,7 @@ from run_helpers import iris_spec
 
 
 def test_the_writer_saves_each_epochs_own_optimizer_state(monkeypatch):
+    monkeypatch.setattr(epoch_records, "RECORD_INTERVAL", 0)  # every epoch written on its own
     at_epoch_end = {}
     written = {}
     real_on_epoch = run_module.Run._on_epoch
@@ -38,6 +40,63 @@ def test_the_writer_saves_each_epochs_own_optimizer_state(monkeypatch):
         for key, state in want["state"].items():
             for name, value in state.items():
                 assert torch.equal(written[epoch]["state"][key][name], value), (epoch, key, name)
+
+
+def test_short_epochs_are_saved_together_and_nothing_is_missing(monkeypatch):
+    """Iris's epochs take milliseconds: a write each would cost more than the training. They
+    are written together, at most every RECORD_INTERVAL seconds, the first and the last at
+    once; the store still gets every row, ``best.pt`` the best epoch's weights."""
+    monkeypatch.setattr(epoch_records, "RECORD_INTERVAL", 3600.0)  # nothing due by the clock
+    writes, weights = [], {}
+    real_write = run_module.write_checkpoint
+    real_on_epoch = run_module.Run._on_epoch
+
+    def on_epoch(self, state, model, optimizer, improved):
+        weights[state.epoch] = {k: v.clone() for k, v in model.state_dict().items()}
+        real_on_epoch(self, state, model, optimizer, improved)
+
+    def write_checkpoint(folder, **payload):
+        writes.append((payload["epoch"], [h["epoch"] for h in payload["history"]]))
+        real_write(folder, **payload)
+
+    monkeypatch.setattr(run_module.Run, "_on_epoch", on_epoch)
+    monkeypatch.setattr(run_module, "write_checkpoint", write_checkpoint)
+    run = dlp.train(iris_spec(epochs=12), dashboard=False)
+    assert run.status == "finished"
+    assert writes == [(1, [1]), (12, list(range(1, 13)))]  # the first epoch, then the rest together
+    stored = open_store().epochs(run.id)
+    assert [e["epoch"] for e in stored] == list(range(1, 13))
+    assert [e["test_loss"] for e in stored] == [h["test_loss"] for h in run.history.to_dict("records")]
+    best_epoch = min(stored, key=lambda e: e["test_loss"])["epoch"]  # oracle: the history itself
+    best = read_checkpoint(run.folder / "best.pt")
+    assert best["epoch"] == best_epoch
+    for name, value in weights[best_epoch].items():
+        assert torch.equal(best["model"][name], value), name
+
+
+def test_a_stopped_runs_epochs_held_for_the_next_write_are_saved(monkeypatch):
+    monkeypatch.setattr(epoch_records, "RECORD_INTERVAL", 3600.0)
+    seen, holder = [], []
+
+    def stop_at_five(event):
+        if event["type"] == "epoch_end":
+            seen.append(event["epoch"])
+            if event["epoch"] == 5:
+                while not holder:  # the training thread can get here before start() has returned
+                    time.sleep(0.01)
+                holder[0].stop()
+
+    stop_at_five.saved_first = False  # it only watches: epochs 2-5 are held for the next write
+    holder.append(dlp.start(iris_spec(epochs=200, batch_size=4), dashboard=False, subscribe=stop_at_five))
+    run = holder[0]
+    assert run.wait(60) == "stopped"
+    done = max(seen)
+    assert [e["epoch"] for e in open_store().epochs(run.id)] == list(range(1, done + 1))
+    assert read_checkpoint(run.folder / "last.pt")["epoch"] == done
+    resumed = dlp.load_run(run.id)
+    resumed.spec.training.epochs = done + 2
+    assert resumed.resume().status == "finished"
+    assert [e["epoch"] for e in open_store().epochs(run.id)] == list(range(1, done + 3))
 
 
 def test_every_record_is_in_place_when_train_returns():

@@ -22,15 +22,17 @@ warnings.filterwarnings("ignore", category=UserWarning, module="dlp_widgets")
 
 DIE_BETWEEN_WRITES = r"""
 import os, dlp_widgets as dlp
+from dlp_widgets.engine import epoch_records
 from dlp_widgets.runstore.store import RunStore
 from dlp_widgets.spec.defaults import default_model
-real = RunStore.add_epoch
-def add_epoch(self, run_id, epoch, metrics, signals=None):
-    if epoch == 3:
+epoch_records.RECORD_INTERVAL = 0  # each epoch written on its own
+real = RunStore.add_epochs
+def add_epochs(self, run_id, rows):
+    if rows[0][0] == 3:
         print(run_id, flush=True)
         os._exit(9)  # killed after the checkpoint of epoch 3, before its row
-    real(self, run_id, epoch, metrics, signals)
-RunStore.add_epoch = add_epoch
+    real(self, run_id, rows)
+RunStore.add_epochs = add_epochs
 spec = {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 6, "batch_size": 8}}
 dlp.train(spec)
 """

@@ -108,7 +108,7 @@ def test_an_exception_ends_the_run_as_failed_with_its_message():
     def explode(*_):
         raise RuntimeError("disk full")
 
-    run.store.add_epoch = explode  # the store fails mid-run
+    run.store.add_epochs = explode  # the store fails mid-run
     assert run.wait(30) == "failed"
     assert "disk full" in run.error
 

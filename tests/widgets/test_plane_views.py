@@ -76,3 +76,24 @@ def test_a_run_of_four_features_has_no_plane_views():
         {"model": mlp(4, [8], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 2}}
     )
     assert planes == [] and board.boundary_view.box.layout.display == "none"
+
+
+def test_hidden_units_are_redrawn_at_most_once_a_second_and_the_last_held_back_at_the_end():
+    from dlp_widgets.widgets.plane_view import NEURON_INTERVAL, NeuronView
+
+    def layer(value):  # a unit at ``value`` but for one row at 1 (each thumbnail is scaled by its largest)
+        unit = [[value] * 24] * 23 + [[1.0] * 24]
+        return [{"layer": "1", "units": [unit, [[-x for x in row] for row in unit]]}]
+
+    view = NeuronView()
+    view.offer(layer(0.5))
+    drawn = np.asarray(view.heat.color, dtype=float).copy()
+    view.offer(layer(0.25))  # within the interval: held back, the picture unchanged
+    assert not np.array_equal(np.asarray(neuron_raster(layer(0.25))), drawn, equal_nan=True)
+    np.testing.assert_array_equal(np.asarray(view.heat.color, dtype=float), drawn)
+    view.settle()  # the run ended: the units held back are drawn
+    np.testing.assert_array_equal(np.asarray(view.heat.color, dtype=float), np.asarray(neuron_raster(layer(0.25))))
+    view.settle()  # nothing left to draw
+    view._drawn_at -= NEURON_INTERVAL  # a second later, a new offer is drawn at once
+    view.offer(layer(1.0))
+    np.testing.assert_array_equal(np.asarray(view.heat.color, dtype=float), np.asarray(neuron_raster(layer(1.0))))
