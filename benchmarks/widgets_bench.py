@@ -184,6 +184,20 @@ print("PLANE" + json.dumps({"times": {k: statistics.median(v) for k, v in times.
 """
 
 
+def run_all_until_started(server, page, tries: int = 3) -> None:
+    """Run All, again if no cell has started within 30 s: a Run All clicked while Lab is still
+    connecting the kernel can be lost, and the bench then waited out its whole timeout."""
+    started = "document.querySelector('.jp-InputArea-prompt') && /\\[[0-9*]/.test(document.querySelector('.jp-InputArea-prompt').textContent)"
+    for attempt in range(tries):
+        server.run_all(page)
+        try:
+            page.wait_for_function(started, timeout=30_000)
+            return
+        except Exception:  # noqa: BLE001 - Playwright's timeout: click Run All again
+            if attempt == tries - 1:
+                raise
+
+
 def kernel_figures(browser, code: str, marker: str, timeout_ms: int) -> dict:
     """Run ``code`` in a notebook of its own in a fresh JupyterLab (the only notebook open),
     and read back the JSON it prints after ``marker``."""
@@ -194,7 +208,7 @@ def kernel_figures(browser, code: str, marker: str, timeout_ms: int) -> dict:
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         server.open(page, bench)
-        server.run_all(page)
+        run_all_until_started(server, page)
         outputs = "Array.from(document.querySelectorAll('.jp-OutputArea-output')).map(e => e.innerText).join(' ')"
         page.wait_for_function(f"{outputs}.includes('{marker}{{')", timeout=timeout_ms)
         text = page.evaluate(outputs)
