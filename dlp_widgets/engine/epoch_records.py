@@ -2,10 +2,11 @@
 epoch trains. Short epochs are saved together: an epoch that ends less than RECORD_INTERVAL
 after the last write waits for the next one (its row goes with it, the checkpoint is the
 latest epoch's), since on a toy set's 15 ms epochs a write each cost a third of the
-training. The first epoch, the ending and every epoch someone waits for are written at once. One writer thread takes the epochs in order, so the checkpoint still comes
-before its row (a kill between the two leaves weights a row ahead of the store, which a
-resume puts right). What it writes is a snapshot taken when the epoch ended: the weights
-copy the loop keeps anyway, and a copy of the optimizer's state.
+training. The first epoch, the ending and every epoch someone waits for are written at
+once. One writer thread takes the epochs in order, so the checkpoint still comes before its
+row (a kill between the two leaves weights a row ahead of the store, which a resume puts
+right). What it writes is a snapshot taken when the epoch ended: the weights copy the loop
+keeps anyway, and a copy of the optimizer's state.
 
 Someone watching (a subscriber) sees an epoch's end only once its record is written, so
 what they are shown is saved; with nobody watching, training goes on at once.
@@ -78,7 +79,7 @@ class EpochRecords:
 
     def optimizer_snapshot(self, optimizer: torch.optim.Optimizer) -> dict:
         state = optimizer.state_dict()  # its tensors are the live ones, changed by the next step
-        return copy.deepcopy(state) if self.background else state
+        return _copied(state) if self.background else state
 
     def write(self, record: Callable[[], None]) -> Future | None:
         """Write one record (after every earlier one); raises an earlier failure. The
@@ -121,3 +122,18 @@ class EpochRecords:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+def _copied(value: Any) -> Any:
+    """A copy of an optimizer's state: its tensors cloned, its dicts, lists and tuples
+    rebuilt, anything else deep-copied. ``copy.deepcopy`` does the same at eight times the
+    cost, which on a toy set's short epochs was a twentieth of the training."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if type(value) is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_copied(item) for item in value)
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    return copy.deepcopy(value)

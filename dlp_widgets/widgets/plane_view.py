@@ -4,7 +4,8 @@ intensity (two classes) or the predicted class (more), or the value for regressi
 the training points (circles) and test points (crosses) on top; and for small MLPs the
 neuron view, each hidden unit's own output over the plane as a thumbnail, one row a layer
 (one raster for all of them: a hundred small SVG charts would cost the browser more than the
-training). Data from ``engine.plane``."""
+training). Both are pictures made in the kernel (``grid_picture``). Data from
+``engine.plane``."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import time
 from typing import Any
 
 import numpy as np
-from bqplot import Axis, ColorScale, Figure, HeatMap, LinearScale, Scatter
+from bqplot import Axis, ColorScale, Figure, LinearScale, Scatter
 
 from .charts import MARGIN, PALETTE, ChartView
+from .grid_picture import GridPicture
 
 TWO_CLASSES = ["#f59322", "#f7f7f7", "#0877bd"]  # TensorFlow Playground's orange, white, blue
 DIVERGING = ["#b2182b", "#f7f7f7", "#2166ac"]
@@ -69,17 +71,19 @@ def neuron_raster(neurons: list[dict[str, Any]]) -> np.ndarray:
     return out
 
 
+def edges(centres: np.ndarray) -> tuple[float, float]:
+    """Where a picture of cells centred on these points begins and ends: half a cell out."""
+    if len(centres) < 2:
+        return float(centres[0]) - 0.5, float(centres[0]) + 0.5
+    return float(centres[0] - (centres[1] - centres[0]) / 2), float(centres[-1] + (centres[-1] - centres[-2]) / 2)
+
+
 class BoundaryView(ChartView):
     def __init__(self) -> None:
         super().__init__("Decision boundary")
         self.x, self.y = LinearScale(), LinearScale()
-        self.colour = ColorScale(min=-1, max=1, colors=TWO_CLASSES)
-        self.heat = HeatMap(
-            x=np.arange(2.0),
-            y=np.arange(2.0),
-            color=np.zeros((2, 2)),
-            scales={"x": self.x, "y": self.y, "color": self.colour},
-        )
+        self.colour = ColorScale(min=-1, max=1, colors=TWO_CLASSES)  # the points'
+        self.picture = GridPicture({"x": self.x, "y": self.y}, pixelated=False)  # smooth, as TF Playground
         point_scales = {"x": self.x, "y": self.y, "color": self.colour}
         self.train = Scatter(
             x=[],
@@ -97,10 +101,12 @@ class BoundaryView(ChartView):
         self.x_axis = Axis(scale=self.x, label="x1", num_ticks=5)
         self.y_axis = Axis(scale=self.y, orientation="vertical", label="x2", num_ticks=5)
         self.figure = Figure(
-            marks=[self.heat, self.train, self.test],
+            marks=[self.picture.mark, self.train, self.test],
             axes=[self.x_axis, self.y_axis],
             title="Decision boundary",
             fig_margin=MARGIN,
+            padding_x=0.0,
+            padding_y=0.0,  # the picture reaches the axes
             layout={"width": "100%", "height": "320px"},
         )
         # the figure joins the box with the first plane: a bqplot figure drawn while hidden
@@ -109,13 +115,15 @@ class BoundaryView(ChartView):
         self._points_shown: tuple[Any, Any] | None = None
 
     def _update(self, plane: dict[str, Any]) -> None:
-        if not self.box.children:
-            self.box.children = [self.figure, self.legend]
         colours, scale = boundary_colours(plane)
-        with self.heat.hold_sync(), self.colour.hold_sync():
+        with self.colour.hold_sync():
             self.colour.min, self.colour.max, self.colour.colors = scale["min"], scale["max"], scale["colors"]
-            self.heat.x, self.heat.y = np.asarray(plane["x"], float), np.asarray(plane["y"], float)
-            self.heat.color = colours.astype(np.float32)  # half the bytes; a colour needs no more
+        x, y = edges(np.asarray(plane["x"], float)), edges(np.asarray(plane["y"], float))
+        with self.x.hold_sync(), self.y.hold_sync():  # the picture fills the plot, no margin around it
+            (self.x.min, self.x.max), (self.y.min, self.y.max) = x, y
+        self.picture.draw(colours, scale, x, y)
+        if not self.box.children:  # once there is a picture to show
+            self.box.children = [self.figure, self.legend]
         if (plane["train"], plane["test"]) != self._points_shown:  # a run's points stay: sent once, not each draw
             for mark, points in ((self.train, plane["train"]), (self.test, plane["test"])):
                 with mark.hold_sync():
@@ -135,13 +143,10 @@ class NeuronView(ChartView):
         super().__init__("Neurons")
         self._drawn_at = -float("inf")
         self._held: list[dict[str, Any]] | None = None
-        self.colour = ColorScale(min=-1, max=1, colors=TWO_CLASSES)
-        self.heat = HeatMap(
-            x=np.arange(2.0), y=np.arange(2.0), color=np.zeros((2, 2)), null_color="white",
-            scales={"x": LinearScale(), "y": LinearScale(), "color": self.colour},
-        )  # fmt: skip
+        # crisp: smoothing would blur each thumbnail into the gap beside it
+        self.picture = GridPicture({"x": LinearScale(), "y": LinearScale()}, pixelated=True)
         self.figure = Figure(
-            marks=[self.heat],
+            marks=[self.picture.mark],
             title="Hidden units (a row per layer)",
             fig_margin={"top": 36, "bottom": 8, "left": 8, "right": 8},
             layout={"width": "100%", "height": "240px"},
@@ -166,13 +171,11 @@ class NeuronView(ChartView):
 
     def _update(self, neurons: list[dict[str, Any]]) -> None:
         self._drawn_at = time.monotonic()
-        if not self.box.children:
-            self.box.children = [self.figure, self.legend]
         raster = neuron_raster(neurons)
         rows, cols = raster.shape
-        with self.heat.hold_sync():
-            self.heat.x, self.heat.y = np.arange(float(cols)), np.arange(float(rows))
-            self.heat.color = raster.astype(np.float32)
+        self.picture.draw(raster, {"min": -1.0, "max": 1.0, "colors": TWO_CLASSES}, (0.0, cols), (0.0, rows))
+        if not self.box.children:
+            self.box.children = [self.figure, self.legend]
         self.figure.layout.height = f"{min(80 + 40 * len(neurons), 420)}px"
         counts = ", ".join(str(len(layer["units"])) for layer in neurons)
         self.legend.value = (

@@ -217,3 +217,32 @@ def test_the_optimizer_takes_the_fused_kernel_where_torch_has_one():
     fused.load_state_dict(plain.state_dict())
     fused.step()
     assert all(s["step"].item() == 2 for s in fused.state.values())
+
+
+def test_the_optimizer_copy_equals_a_deep_copy_and_shares_no_tensor():
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    makers = [
+        lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+        lambda p: torch.optim.Adam(p, betas=(0.8, 0.99)),
+        lambda p: torch.optim.AdamW(p, amsgrad=True),
+        lambda p: torch.optim.RMSprop(p, centered=True),
+    ]
+    for make in makers:
+        optimizer = make(model.parameters())
+        for _ in range(2):
+            optimizer.zero_grad()
+            model(torch.randn(5, 3)).sum().backward()
+            optimizer.step()
+        state = optimizer.state_dict()
+        oracle, copied = copy.deepcopy(state), epoch_records._copied(state)
+        assert copied["param_groups"] == oracle["param_groups"]
+        assert copied["state"].keys() == oracle["state"].keys()
+        for key, slots in oracle["state"].items():
+            assert slots.keys() == copied["state"][key].keys()
+            for name, value in slots.items():
+                assert torch.equal(copied["state"][key][name], value)
+                assert copied["state"][key][name].data_ptr() != state["state"][key][name].data_ptr()
+        optimizer.step()  # the live state moves on; the copy keeps the snapshot
+        for key, slots in oracle["state"].items():
+            for name, value in slots.items():
+                assert torch.equal(copied["state"][key][name], value)

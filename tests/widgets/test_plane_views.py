@@ -1,15 +1,34 @@
 """The dashboard's plane views get what the engine computed: the boundary's colours are the
 grid's predictions and confidences (two classes: signed confidence; more: the class), the
-points are the run's, and the neuron raster holds each unit's thumbnail; a run of more than
-two features shows neither."""
+points are the run's, and the neuron raster holds each unit's thumbnail — in the pictures
+the browser gets as much as in the values behind them; a run of more than two features
+shows neither."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
+import PIL.Image
 
 import dlp_widgets as dlp
 from dlp_widgets.widgets.dashboard import TrainingDashboard
-from dlp_widgets.widgets.plane_view import boundary_colours, colour_words, neuron_raster
+from dlp_widgets.widgets.grid_picture import hex_rgb
+from dlp_widgets.widgets.plane_view import TWO_CLASSES, boundary_colours, colour_words, neuron_raster
+
+
+def decoded(picture: bytes) -> np.ndarray:
+    return np.asarray(PIL.Image.open(io.BytesIO(picture)).convert("RGBA"))
+
+
+def value_of(pixels: np.ndarray) -> np.ndarray:
+    """A pixel of the orange–white–blue scale back to its value in [−1, 1]: how far from
+    white towards blue (+) or orange (−), along the channel that moves most."""
+    white, blue, orange = (np.array(hex_rgb(c), float) for c in (TWO_CLASSES[1], TWO_CLASSES[2], TWO_CLASSES[0]))
+    rgb = pixels[..., :3].astype(float)
+    towards_blue = ((rgb - white) @ (blue - white)) / ((blue - white) @ (blue - white))
+    towards_orange = ((rgb - white) @ (orange - white)) / ((orange - white) @ (orange - white))
+    return np.where(towards_blue >= towards_orange, towards_blue, -towards_orange)
 
 
 def mlp(inputs, hidden, outputs):
@@ -39,17 +58,30 @@ def test_the_spiral_run_draws_its_boundary_points_and_neurons():
     )
     last = planes[-1]
     assert board.boundary_view.box.layout.display is None and board.neuron_view.box.layout.display is None
-    heat = np.asarray(board.boundary_view.heat.color, dtype=float)
+    heat = board.boundary_view.picture.values
     sure = (np.asarray(last["confidence"]) - 0.5) * 2
     np.testing.assert_allclose(np.abs(heat), sure, atol=1e-6)
     assert ((heat > 0) == (np.asarray(last["predicted"]) == 1))[sure > 0].all()
+    # the picture the browser gets (decoded by Pillow): blue where class 1 is predicted,
+    # orange where class 0, whiter where the model is less sure; its first row the top
+    pixels = decoded(board.boundary_view.picture.picture)[::-1].astype(int)
+    assert pixels.shape == (100, 100, 4) and (pixels[..., 3] == 255).all()
+    clear = sure > 0.1
+    bluer = pixels[..., 2] > pixels[..., 0]
+    assert (bluer == (np.asarray(last["predicted"]) == 1))[clear].all()
+    whiteness = pixels[..., :3].min(-1)
+    assert np.corrcoef(whiteness.ravel(), sure.ravel())[0, 1] < -0.95
     assert list(board.boundary_view.train.x) == last["train"]["x"]  # numpy float64 compares equal
     assert len(board.boundary_view.test.x) == len(last["test"]["x"]) > 0
-    raster = np.asarray(board.neuron_view.heat.color, dtype=float)
+    raster = board.neuron_view.picture.values
     assert raster.shape == (2 * 25, 8 * 25)
     unit = np.asarray(last["neurons"][0]["units"][3])
     top = np.abs(unit).max() or 1.0
     np.testing.assert_allclose(raster[25 : 25 + 24, 3 * 25 : 3 * 25 + 24], unit / top, atol=1e-6)  # first layer on top
+    # read back from the picture's colours: each pixel's value within a colour step
+    pixels = decoded(board.neuron_view.picture.picture)[::-1]
+    np.testing.assert_allclose(value_of(pixels[25 : 25 + 24, 3 * 25 : 3 * 25 + 24]), unit / top, atol=0.01)
+    assert (pixels[24, :, 3] == 0).all() and (pixels[:, 24, 3] == 0).all()  # the gaps are transparent
 
 
 def test_three_classes_colour_by_class_and_regression_by_value():
@@ -87,13 +119,13 @@ def test_hidden_units_are_redrawn_at_most_once_a_second_and_the_last_held_back_a
 
     view = NeuronView()
     view.offer(layer(0.5))
-    drawn = np.asarray(view.heat.color, dtype=float).copy()
+    drawn = np.asarray(view.picture.values, dtype=float).copy()
     view.offer(layer(0.25))  # within the interval: held back, the picture unchanged
     assert not np.array_equal(np.asarray(neuron_raster(layer(0.25))), drawn, equal_nan=True)
-    np.testing.assert_array_equal(np.asarray(view.heat.color, dtype=float), drawn)
+    np.testing.assert_array_equal(np.asarray(view.picture.values, dtype=float), drawn)
     view.settle()  # the run ended: the units held back are drawn
-    np.testing.assert_array_equal(np.asarray(view.heat.color, dtype=float), np.asarray(neuron_raster(layer(0.25))))
+    np.testing.assert_array_equal(np.asarray(view.picture.values, dtype=float), np.asarray(neuron_raster(layer(0.25))))
     view.settle()  # nothing left to draw
     view._drawn_at -= NEURON_INTERVAL  # a second later, a new offer is drawn at once
     view.offer(layer(1.0))
-    np.testing.assert_array_equal(np.asarray(view.heat.color, dtype=float), np.asarray(neuron_raster(layer(1.0))))
+    np.testing.assert_array_equal(np.asarray(view.picture.values, dtype=float), np.asarray(neuron_raster(layer(1.0))))

@@ -153,7 +153,7 @@ def test_a_finished_run_s_plane_is_its_model_s_answer_and_draws():
     names = run.predict(frame)  # the oracle: the run's own prediction on those points
     assert [plane["classes"][plane["predicted"][i][j]] for i, j in zip(rows, cols, strict=True)] == list(names)
     reopened = dlp.load_run(run.id)  # from the store, in a fresh handle: the same plane
-    assert reopened.plane()["predicted"] == plane["predicted"]
+    assert np.array_equal(reopened.plane()["predicted"], plane["predicted"])
     box = dlp.boundary(run)
     assert len(box.children) == 2  # the boundary and, for this small MLP, its neurons
     assert "Decision boundary" in box.children[0].children[0].title
