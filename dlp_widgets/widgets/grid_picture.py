@@ -91,7 +91,3 @@ class GridPicture:
                 self.mark.x, self.mark.y = list(x), list(y)
                 self._extent = (x, y)
             self.mark.image = buffer
-
-    def close(self) -> None:
-        for buffer in self._buffers:
-            buffer.close()
