@@ -27,8 +27,8 @@ from .threads import cpu_threads
 Emit = Callable[[Event], None]
 PROGRESS_INTERVAL = 0.1  # seconds between progress events, whatever the batch count
 # seconds between two epochs' pictures (confusion matrix, ROC curves, the plane) while training:
-# a dashboard draws at most twice a second, and on short epochs they cost more than the epoch
-EXTRAS_INTERVAL = 0.5
+# a dashboard draws charts at most once a second, and on short epochs they cost more than the epoch
+EXTRAS_INTERVAL = 1.0
 _clock = time.monotonic
 EVAL_CHUNK = 65_536
 # test outputs kept from the last epoch for the final metrics, at most (values)

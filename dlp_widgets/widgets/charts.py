@@ -36,6 +36,9 @@ PALETTE = [
 MAX_CLASSES_WITH_COUNTS = 20
 MAX_CLASSES_WITH_NAMES = 30
 MAX_ROC_CURVES = 10
+# A marker per epoch up to this many epochs; beyond, they merge into a band and each one is
+# an SVG symbol the browser places again at every redraw.
+MARKED_EPOCHS = 40
 LABEL_CHARS = 14
 CHART_HEIGHT = "270px"
 MARGIN = {"top": 36, "bottom": 42, "left": 58, "right": 14}
@@ -153,13 +156,28 @@ class CurvesView(ChartView):
             self.y_axis.label = y_label
             self.y_axis.tick_format = tick_format
 
+    def plan(self, epochs: int) -> None:
+        """Fix the epoch axis to the whole run, known when it starts: while it trains only the
+        lines change, not the axis, which the browser otherwise redraws at every update."""
+        if self.error is not None or epochs < 2:
+            return
+        with self.figure.hold_sync():
+            with self.x.hold_sync():
+                self.x.min, self.x.max = 1.0, float(epochs)
+            self.x_axis.tick_values = integer_ticks(epochs)
+            for line in (self.train, self.test):
+                line.marker = "circle" if epochs <= MARKED_EPOCHS else None
+
     def _update(self, epochs: list[int], train: list[float], test: list[float]) -> None:
         with self.figure.hold_sync():
             for line, values in ((self.train, train), (self.test, test)):
                 with line.hold_sync():
                     line.x = epochs
                     line.y = values
-            ticks = integer_ticks(max(epochs)) if epochs else [1]
+            last = max(epochs) if epochs else 1
+            if self.x.max is not None and last <= self.x.max:
+                return  # planned: the axis already covers the run
+            ticks = integer_ticks(last)
             if np.asarray(self.x_axis.tick_values).tolist() != list(ticks):  # unchanged ticks: nothing sent
                 self.x_axis.tick_values = ticks
 

@@ -9,7 +9,6 @@ training). Both are pictures made in the kernel (``grid_picture``). Data from
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,6 @@ from .grid_picture import GridPicture
 TWO_CLASSES = ["#f59322", "#f7f7f7", "#0877bd"]  # TensorFlow Playground's orange, white, blue
 DIVERGING = ["#b2182b", "#f7f7f7", "#2166ac"]
 GAP = 1  # empty cells between thumbnails
-NEURON_INTERVAL = 1.0  # seconds between two redraws of the hidden units while a run trains
 
 
 def boundary_colours(plane: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
@@ -141,8 +139,6 @@ class BoundaryView(ChartView):
 class NeuronView(ChartView):
     def __init__(self) -> None:
         super().__init__("Neurons")
-        self._drawn_at = -float("inf")
-        self._held: list[dict[str, Any]] | None = None
         # crisp: smoothing would blur each thumbnail into the gap beside it
         self.picture = GridPicture({"x": LinearScale(), "y": LinearScale()}, pixelated=True)
         self.figure = Figure(
@@ -153,24 +149,7 @@ class NeuronView(ChartView):
         )
         self.box.add_class("dlp-neurons")
 
-    def offer(self, neurons: list[dict[str, Any]]) -> None:
-        """The units while training: drawn at most once in NEURON_INTERVAL, the latest held
-        back until then (or until ``settle``). They change slowly, and a redraw of all of
-        them costs the browser twice the boundary's."""
-        if time.monotonic() - self._drawn_at >= NEURON_INTERVAL:
-            self._held = None
-            self.update(neurons)
-        else:
-            self._held = neurons
-
-    def settle(self) -> None:
-        """Draw the units held back, if any: the run has ended."""
-        if self._held is not None:
-            neurons, self._held = self._held, None
-            self.update(neurons)
-
     def _update(self, neurons: list[dict[str, Any]]) -> None:
-        self._drawn_at = time.monotonic()
         raster = neuron_raster(neurons)
         rows, cols = raster.shape
         self.picture.draw(raster, {"min": -1.0, "max": 1.0, "colors": TWO_CLASSES}, (0.0, cols), (0.0, rows))

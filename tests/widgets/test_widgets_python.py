@@ -10,6 +10,7 @@ from hypothesis import given, settings
 import dlp_widgets as dlp
 from dlp_widgets.spec.defaults import default_model
 from dlp_widgets.widgets import LayerBuilder
+from dlp_widgets.widgets.charts import integer_ticks
 from dlp_widgets.widgets.dashboard import TrainingDashboard
 from specgen import json_values
 
@@ -113,6 +114,33 @@ def test_dashboard_sends_about_ten_updates_a_second_whatever_the_batch_count():
     assert len(flushes) <= seconds * 10 + 4, (len(flushes), seconds)  # not one per batch (4,800) or epoch (40)
     assert board.loss_view.train.x.tolist() == list(range(1, 41))  # yet every epoch reached the chart
     assert batches > 10 * len(flushes)
+
+
+@pytest.mark.parametrize(("epochs", "marker"), [(12, "circle"), (60, None)])
+def test_the_epoch_axis_is_set_once_for_the_whole_run_and_long_runs_drop_the_markers(epochs, marker):
+    board = TrainingDashboard()
+    changes = []
+    for view in (board.loss_view, board.score_view):
+        for part in (view.x, view.x_axis):
+            part.observe(lambda change: changes.append(change["name"]), names=["min", "max", "tick_values"])
+    run = dlp.train(
+        {"model": default_model([4], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": epochs}},
+        dashboard=False,
+        subscribe=board.on_event,
+    )
+    assert run.status == "finished"
+    assert sorted(changes) == sorted(["min", "max", "tick_values"] * 2)  # at the start, never again
+    for view in (board.loss_view, board.score_view):
+        assert (view.x.min, view.x.max) == (1.0, float(epochs))
+        assert view.x_axis.tick_values.tolist() == integer_ticks(epochs)
+        assert view.train.x.tolist() == list(range(1, epochs + 1))
+        assert view.train.marker == view.test.marker == marker
+
+
+def test_a_board_without_the_start_still_fits_its_axis_to_the_epochs():
+    board = TrainingDashboard()
+    board.loss_view.update([1, 2, 3], [0.9, 0.5, 0.4], [1.0, 0.6, 0.5])
+    assert board.loss_view.x.max is None and board.loss_view.x_axis.tick_values.tolist() == [1, 2, 3]
 
 
 def test_dashboard_of_a_failed_run_shows_its_message():
