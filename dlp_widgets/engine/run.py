@@ -46,6 +46,7 @@ class Run:
         self.classes: list[str] | None = None
         self.preprocessing: dict[str, Any] | None = None
         self.training_frame: pd.DataFrame | None = None  # a table passed from Python, while this process holds it
+        self.plane_views = (False, False)  # the boundary, the hidden units: what its training will draw
         self._model: torch.nn.Module | None = None
         self._history: list[dict[str, Any]] = []
         self._subscribers: list[Callback] = []
@@ -182,13 +183,11 @@ class Run:
         return predict_with(self.model, self.spec, self.preprocessing, rows)
 
     def export(self, fmt: str, path: str | Path | None = None, data: Any = None) -> Path:
-        """Write the model as ``fmt`` ("onnx", "onnx_pipeline", "pt", "code" or "script") to
-        ``path`` (default: the run's folder) and record the file with the run. "onnx" is the
-        network alone (its input: the preprocessed features); "onnx_pipeline" takes raw table
-        columns and answers with class names (or values in the target's units).
-
-        ``data`` matters for "script" (and helps "onnx_pipeline" check itself): the table the
-        run trained on, when the run no longer holds it."""
+        """Write the model as ``fmt`` ("onnx", "onnx_pipeline", "pt", "code" or "script") to ``path``
+        (default: the run's folder) and record the file with the run. "onnx" is the network alone
+        (its input: the preprocessed features); "onnx_pipeline" takes raw table columns and answers
+        with class names (or values in the target's units). ``data`` matters for "script" (and helps
+        "onnx_pipeline" check itself): the table the run trained on, when the run no longer holds it."""
         return export_run(self, fmt, path, data)[0]
 
     def export_files(self, fmt: str, path: str | Path | None = None, data: Any = None) -> list[Path]:
@@ -248,7 +247,8 @@ class Run:
             state=state,
             listened=lambda: bool(self._subscribers),
         )
-        trainer.plane = plan.plane()
+        trainer.plane = probe = plan.plane()
+        self.plane_views = (probe is not None, probe is not None and probe.hidden_layers(plan.model) is not None)
         return trainer
 
     def claim(self) -> None:

@@ -107,9 +107,7 @@ class TrainingDashboard(W.VBox):
         self.score_view = CurvesView("Accuracy", "accuracy", ".2~%")
         self.confusion_view = ConfusionView()
         self.roc_view = RocView()
-        self.boundary_view, self.neuron_view = BoundaryView(), NeuronView()  # two-feature tables only
-        for view in (self.boundary_view, self.neuron_view):
-            view.box.layout.display = "none"
+        self.boundary_view, self.neuron_view = BoundaryView(), NeuronView()  # hidden until a run draws them
         self.views = (
             self.loss_view,
             self.score_view,
@@ -171,6 +169,9 @@ class TrainingDashboard(W.VBox):
             f"<span class='dlp-run-meta' style='opacity:.7;margin-left:8px'>{html.escape(run.id)} · "
             f"{html.escape(str(run.device))}</span>"
         )
+        for view, drawn in zip((self.boundary_view, self.neuron_view), run.plane_views, strict=True):
+            if drawn:
+                view.open()
         if len(run.history):  # epochs that ended before the dashboard knew its run: coach them now
             self._coach()
 
@@ -277,10 +278,8 @@ class TrainingDashboard(W.VBox):
             self._draw_plane(pending["plane"])
 
     def _draw_plane(self, plane: dict[str, Any]) -> None:
-        self.boundary_view.box.layout.display = None
         self.boundary_view.update(plane)
         if plane.get("neurons"):
-            self.neuron_view.box.layout.display = None
             self.neuron_view.update(plane["neurons"])
 
     def _show_task(self) -> None:

@@ -68,7 +68,8 @@ class GridPicture:
     turns, the hidden one filled and then shown."""
 
     def __init__(self, scales: dict[str, Any], *, pixelated: bool) -> None:
-        self._buffers = [W.Image(format="png"), W.Image(format="png")]
+        # a clear pixel until the first draw: an empty image is a failed load in the browser
+        self._buffers = [W.Image(value=png(np.zeros((1, 1, 4), np.uint8)), format="png") for _ in range(2)]
         self._hidden = 1
         self.mark = Image(image=self._buffers[0], scales=scales, pixelated=pixelated)
         self.values: np.ndarray | None = None  # what the picture shows, before colouring

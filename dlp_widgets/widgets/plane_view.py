@@ -107,10 +107,18 @@ class BoundaryView(ChartView):
             padding_y=0.0,  # the picture reaches the axes
             layout={"width": "100%", "height": "320px"},
         )
-        # the figure joins the box with the first plane: a bqplot figure drawn while hidden
-        # measures itself negative and the browser complains
         self.box.add_class("dlp-boundary")
+        self.box.layout.display = "none"  # two-feature tables only
         self._points_shown: tuple[Any, Any] | None = None
+
+    def open(self) -> None:
+        """Show the view, empty until its first plane: when the run starts, so that the browser
+        draws the figure before the training is under way and nothing below it moves later.
+        The figure joins a box already shown: a bqplot figure drawn while hidden measures
+        itself negative and the browser complains."""
+        self.box.layout.display = None
+        if not self.box.children:
+            self.box.children = [self.figure, self.legend]
 
     def _update(self, plane: dict[str, Any]) -> None:
         colours, scale = boundary_colours(plane)
@@ -120,8 +128,7 @@ class BoundaryView(ChartView):
         with self.x.hold_sync(), self.y.hold_sync():  # the picture fills the plot, no margin around it
             (self.x.min, self.x.max), (self.y.min, self.y.max) = x, y
         self.picture.draw(colours, scale, x, y)
-        if not self.box.children:  # once there is a picture to show
-            self.box.children = [self.figure, self.legend]
+        self.open()
         if (plane["train"], plane["test"]) != self._points_shown:  # a run's points stay: sent once, not each draw
             for mark, points in ((self.train, plane["train"]), (self.test, plane["test"])):
                 with mark.hold_sync():
@@ -148,13 +155,19 @@ class NeuronView(ChartView):
             layout={"width": "100%", "height": "240px"},
         )
         self.box.add_class("dlp-neurons")
+        self.box.layout.display = "none"  # small MLPs on two-feature tables only
+
+    def open(self) -> None:
+        """Show the view, empty until its first units (``BoundaryView.open``)."""
+        self.box.layout.display = None
+        if not self.box.children:
+            self.box.children = [self.figure, self.legend]
 
     def _update(self, neurons: list[dict[str, Any]]) -> None:
         raster = neuron_raster(neurons)
         rows, cols = raster.shape
         self.picture.draw(raster, {"min": -1.0, "max": 1.0, "colors": TWO_CLASSES}, (0.0, cols), (0.0, rows))
-        if not self.box.children:
-            self.box.children = [self.figure, self.legend]
+        self.open()
         self.figure.layout.height = f"{min(80 + 40 * len(neurons), 420)}px"
         counts = ", ".join(str(len(layer["units"])) for layer in neurons)
         self.legend.value = (

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import PIL.Image
+import pytest
 
 import dlp_widgets as dlp
 from dlp_widgets.widgets.dashboard import TrainingDashboard
@@ -109,6 +110,33 @@ def test_a_run_of_four_features_has_no_plane_views():
         {"model": mlp(4, [8], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 2}}
     )
     assert planes == [] and board.boundary_view.box.layout.display == "none"
+    assert board.neuron_view.box.layout.display == "none"
+
+
+@pytest.mark.parametrize(
+    ("model", "shown"),
+    [
+        (mlp(2, [8, 8], 2), (True, True)),
+        (mlp(2, [32], 2), (True, False)),  # wider than the neuron view draws
+        (
+            {"input_shape": [2], "layers": [{"type": "Linear", "params": {"out_features": 2}}]},
+            (True, False),
+        ),  # no hidden units
+    ],
+)
+def test_the_views_a_run_will_draw_are_shown_when_it_starts_empty_until_its_first_epoch(model, shown):
+    """Drawn by the browser before the training is under way, and nothing below them moves
+    when the first epoch ends."""
+    run = dlp.start({"model": model, "data": {"source": "toy:circle"}, "training": {"epochs": 1}}, dashboard=False)
+    assert run.plane_views == shown
+    board = TrainingDashboard()
+    board.attach_header(run)
+    for view, drawn in zip((board.boundary_view, board.neuron_view), shown, strict=True):
+        assert (view.box.layout.display is None) == drawn
+        assert (view.figure in view.box.children) == drawn
+        assert view.picture.values is None  # nothing drawn yet
+    run.wait()
+    assert decoded(board.boundary_view.picture.mark.image.value).shape == (1, 1, 4)  # a clear pixel, not a failed load
 
 
 def test_while_training_the_charts_are_drawn_at_most_once_a_second_and_the_last_epoch_at_the_end():
