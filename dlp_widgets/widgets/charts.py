@@ -140,6 +140,7 @@ class CurvesView(ChartView):
         self.legend.value = legend_html([("train", TRAIN_COLOUR), ("test", TEST_COLOUR)])
         footer: list[W.Widget] = [self.legend]
         self.log_scale = None
+        self._planned: int | None = None  # the run's epochs, once known
         if log_option:
             self.log_scale = W.Checkbox(
                 description="log scale", value=False, indent=False, layout=W.Layout(width="auto")
@@ -157,27 +158,30 @@ class CurvesView(ChartView):
             self.y_axis.tick_format = tick_format
 
     def plan(self, epochs: int) -> None:
-        """Fix the epoch axis to the whole run, known when it starts: while it trains only the
-        lines change, not the axis, which the browser otherwise redraws at every update."""
+        """The run's length, known when it starts: the epoch axis will span it all, so that
+        while it trains only the lines change, not the axis (which the browser otherwise
+        redraws at every update)."""
         if self.error is not None or epochs < 2:
             return
-        with self.figure.hold_sync():
-            with self.x.hold_sync():
-                self.x.min, self.x.max = 1.0, float(epochs)
-            self.x_axis.tick_values = integer_ticks(epochs)
-            for line in (self.train, self.test):
-                line.marker = "circle" if epochs <= MARKED_EPOCHS else None
+        self._planned = epochs
+        for line in (self.train, self.test):
+            line.marker = "circle" if epochs <= MARKED_EPOCHS else None
 
     def _update(self, epochs: list[int], train: list[float], test: list[float]) -> None:
         with self.figure.hold_sync():
+            # the points before the scale: bqplot redraws a line when its scale changes, and
+            # fails on a line without points ("Cannot read properties of undefined (reading 'x')")
             for line, values in ((self.train, train), (self.test, test)):
                 with line.hold_sync():
                     line.x = epochs
                     line.y = values
             last = max(epochs) if epochs else 1
-            if self.x.max is not None and last <= self.x.max:
-                return  # planned: the axis already covers the run
-            ticks = integer_ticks(last)
+            span = self._planned if self._planned is not None and epochs and last <= self._planned else None
+            limits = (1.0, float(span)) if span is not None else (None, None)  # None: bqplot fits the data
+            if (self.x.min, self.x.max) != limits:
+                with self.x.hold_sync():
+                    self.x.min, self.x.max = limits
+            ticks = integer_ticks(span or last)
             if np.asarray(self.x_axis.tick_values).tolist() != list(ticks):  # unchanged ticks: nothing sent
                 self.x_axis.tick_values = ticks
 

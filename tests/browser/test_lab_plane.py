@@ -41,6 +41,14 @@ def test_the_spiral_preset_draws_a_changing_boundary_and_its_neurons(lab, page, 
     page.locator(".dlp-playground .dlp-train").click()  # action 2
     boundary = page.locator(".dlp-dashboard .dlp-boundary")
     boundary.wait_for(state="visible", timeout=120_000)
+    # the loss chart's epoch axis spans the whole run from its start, so the browser does
+    # not redraw it with each new point: its last tick, 200, is there while the run trains
+    page.wait_for_function(
+        "() => [...document.querySelector('.dlp-dashboard .dlp-chart').querySelectorAll('.axis text')]"
+        ".some(t => t.textContent === '200')",
+        timeout=60_000,
+    )
+    assert page.locator(".dlp-dashboard .dlp-status").first.get_attribute("data-status") == "running"
     page.wait_for_timeout(1500)  # a few epochs later
     early = boundary.screenshot()
     page.wait_for_selector(".dlp-dashboard .dlp-status[data-status='finished']", timeout=300_000)
@@ -53,6 +61,7 @@ def test_the_spiral_preset_draws_a_changing_boundary_and_its_neurons(lab, page, 
     assert "layers of 8, 8, 8 units" in page.locator(".dlp-dashboard .dlp-neurons").inner_text()
     screenshot(page, "lab-spiral", ".dlp-dashboard .dlp-boundary")
     screenshot(page, "lab-spiral-neurons", ".dlp-dashboard .dlp-neurons")
+    screenshot(page, "lab-spiral-loss", ".dlp-dashboard .dlp-chart")  # 200 epochs: a line without markers
     assert real_errors(page.js_errors) == []
 
 

@@ -129,12 +129,36 @@ def test_the_epoch_axis_is_set_once_for_the_whole_run_and_long_runs_drop_the_mar
         subscribe=board.on_event,
     )
     assert run.status == "finished"
-    assert sorted(changes) == sorted(["min", "max", "tick_values"] * 2)  # at the start, never again
+    assert sorted(changes) == sorted(["min", "max", "tick_values"] * 2)  # with the first epoch, never again
     for view in (board.loss_view, board.score_view):
         assert (view.x.min, view.x.max) == (1.0, float(epochs))
         assert view.x_axis.tick_values.tolist() == integer_ticks(epochs)
         assert view.train.x.tolist() == list(range(1, epochs + 1))
         assert view.train.marker == view.test.marker == marker
+
+
+def test_the_curves_reach_the_browser_before_their_axis_spans_the_run(monkeypatch):
+    """bqplot redraws a line when its scale's domain changes and fails on one without points:
+    the first points are sent before the scale's limits, never the limits alone."""
+    import ipywidgets
+
+    board = TrainingDashboard()
+    view = board.loss_view
+    sent = []
+    original = ipywidgets.Widget.send_state
+
+    def recorded(widget, key=None):
+        sent.append((widget, sorted(key) if isinstance(key, (list, set, tuple)) else key))
+        return original(widget, key)
+
+    monkeypatch.setattr(ipywidgets.Widget, "send_state", recorded)
+    view.plan(30)
+    assert [w for w, _ in sent if w is view.x] == []  # no limits while the lines are empty
+    view.update([1], [0.9], [1.0])
+    order = [w for w, _ in sent]
+    assert view.x in order and view.train in order and view.test in order
+    assert order.index(view.train) < order.index(view.x) and order.index(view.test) < order.index(view.x)
+    assert (view.x.min, view.x.max) == (1.0, 30.0)
 
 
 def test_a_board_without_the_start_still_fits_its_axis_to_the_epochs():
