@@ -104,6 +104,15 @@ class ChartView:
         except Exception as exc:  # noqa: BLE001 - any drawing failure stays inside this view
             self.fail(f"the {self.title.lower()} chart could not be drawn: {type(exc).__name__}: {exc}")
 
+    def open(self) -> None:
+        """Show the view, empty until its first data: when the run starts, so that the browser
+        draws the figure before the training is under way and nothing below it moves later.
+        The figure joins a box already shown: a bqplot figure drawn while hidden measures
+        itself negative and the browser complains. Views built shown need not call it."""
+        self.box.layout.display = None
+        if not self.box.children:
+            self.box.children = [self.figure, self.legend]
+
     def fail(self, message: str) -> None:
         self.error = message
         self.box.children = [W.HTML(view_error_html(message))]

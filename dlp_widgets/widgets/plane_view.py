@@ -111,15 +111,6 @@ class BoundaryView(ChartView):
         self.box.layout.display = "none"  # two-feature tables only
         self._points_shown: tuple[Any, Any] | None = None
 
-    def open(self) -> None:
-        """Show the view, empty until its first plane: when the run starts, so that the browser
-        draws the figure before the training is under way and nothing below it moves later.
-        The figure joins a box already shown: a bqplot figure drawn while hidden measures
-        itself negative and the browser complains."""
-        self.box.layout.display = None
-        if not self.box.children:
-            self.box.children = [self.figure, self.legend]
-
     def _update(self, plane: dict[str, Any]) -> None:
         colours, scale = boundary_colours(plane)
         with self.colour.hold_sync():
@@ -156,12 +147,6 @@ class NeuronView(ChartView):
         )
         self.box.add_class("dlp-neurons")
         self.box.layout.display = "none"  # small MLPs on two-feature tables only
-
-    def open(self) -> None:
-        """Show the view, empty until its first units (``BoundaryView.open``)."""
-        self.box.layout.display = None
-        if not self.box.children:
-            self.box.children = [self.figure, self.legend]
 
     def _update(self, neurons: list[dict[str, Any]]) -> None:
         raster = neuron_raster(neurons)

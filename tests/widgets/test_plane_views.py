@@ -14,6 +14,7 @@ import PIL.Image
 import pytest
 
 import dlp_widgets as dlp
+from dlp_widgets.engine.events import EpochEnd
 from dlp_widgets.widgets.dashboard import TrainingDashboard
 from dlp_widgets.widgets.grid_picture import hex_rgb
 from dlp_widgets.widgets.plane_view import TWO_CLASSES, boundary_colours, colour_words, neuron_raster
@@ -152,7 +153,15 @@ def test_while_training_the_charts_are_drawn_at_most_once_a_second_and_the_last_
 
         view.update = timed
     spec = {"model": mlp(2, [8, 8], 2), "data": {"source": "toy:spiral"}, "training": {"epochs": 250}}
-    run = dlp.train(spec, subscribe=board.on_event, dashboard=False)
+
+    def slow_epochs(event):
+        # at least 3 s whatever the machine's speed, so that several draws are due
+        if isinstance(event, EpochEnd):
+            time.sleep(0.012)
+        board.on_event(event)
+
+    slow_epochs.saved_first = False  # as the board's own: the store does not hold it up
+    run = dlp.train(spec, subscribe=slow_epochs, dashboard=False)
     assert run.status == "finished"
     for name, draws in drawn.items():
         times = [t for t, _ in draws]
