@@ -215,8 +215,7 @@ class TrainingDashboard(W.VBox):
     def _record(self, event: Event) -> None:
         with self._lock:
             if isinstance(event, Started):
-                # the coach first after 2 chart intervals or at the end: one epoch tells it nothing
-                self._started = self._last_coach = time.monotonic()
+                self._started = time.monotonic()
                 self._task = event.task or self._task
                 self._classes = list(event.classes or [])
                 self._pending["started"] = event
