@@ -144,7 +144,7 @@ def timed(kind):
         shown.pop().close()
     if kind != "headless":
         if kind == "no views":  # before the board takes the run: it shows no empty views either
-            trainer.plane, run.plane_views = None, (False, False)
+            trainer.plane, run.plane_views, run.plane_ground = None, (False, False), None
         board = TrainingDashboard()
         shown.append(board)
         display(board)
@@ -183,7 +183,7 @@ ratios = {
     "views/no views": statistics.median(v / n for v, n in zip(times["views"], times["no views"])),
     "no views/headless": statistics.median(n / h for n, h in zip(times["no views"], times["headless"])),
 }
-print("PLANE" + json.dumps({"times": {k: statistics.median(v) for k, v in times.items()}, "ratios": ratios, "draws": draws}))
+print("PLANE" + json.dumps({"times": {k: statistics.median(v) for k, v in times.items()}, "ratios": ratios, "draws": draws, "rounds": times}))
 """
 
 
@@ -394,6 +394,8 @@ def plane_lines(plane: dict) -> list[str]:
         f"against headless {r['no views/headless']:.3f}",
         f"boundary redrawn {max(rates):.2f} times a second on average (the most in one run of {len(rates)}), at most "
         f"{busiest} times within any one second (target ≤ 2 a second)",
+        "each round's seconds, in order: "
+        + "; ".join(f"{kind} " + " ".join(f"{s:.2f}" for s in seconds) for kind, seconds in plane["rounds"].items()),
     ]
 
 

@@ -60,7 +60,7 @@ class PlaneProbe:
         self.low, self.high = low - pad, high + pad
         self.classify = self.pre.task == "classification"
         self._inputs_cache: dict[int, torch.Tensor] = {}  # the grid, preprocessed once a size
-        self._points_cache: dict[str, dict[str, list]] | None = None
+        self._ground: dict[str, Any] | None = None
 
     @classmethod
     def for_data(cls, prepared: Any, source: Any) -> PlaneProbe | None:
@@ -102,10 +102,8 @@ class PlaneProbe:
         was_training = model.training
         model.eval()
         try:
-            xs = np.linspace(self.low[0], self.high[0], GRID)
-            ys = np.linspace(self.low[1], self.high[1], GRID)
             out = model(self._inputs(GRID, model)).float().cpu()
-            result: dict[str, Any] = {"axes": list(self.axes), "x": xs.tolist(), "y": ys.tolist()}
+            result = dict(self.ground())
             if self.classify:
                 if out.shape[1] == 1:  # one logit: the probability of class 1
                     p1 = torch.sigmoid(out.reshape(-1))
@@ -114,26 +112,39 @@ class PlaneProbe:
                     probs = torch.softmax(out, 1)
                 confidence, predicted = probs.max(1)
                 result.update(
-                    kind="classes",
-                    classes=list(self.pre.classes or []),
                     predicted=predicted.reshape(GRID, GRID).numpy(),
                     confidence=confidence.reshape(GRID, GRID).numpy(),
                 )
             else:
                 values = out.reshape(-1).double() * self.pre.target_std + self.pre.target_mean
-                result.update(kind="values", values=values.reshape(GRID, GRID).numpy())
-            if self._points_cache is None:  # the same rows all run long
-                self._points_cache = {
-                    "train": self._points(self.train_xy, self.train_y),
-                    "test": self._points(self.test_xy, self.test_y),
-                }
-            result.update(self._points_cache)
+                result.update(values=values.reshape(GRID, GRID).numpy())
             neurons = self._neurons(model)
             if neurons is not None:
                 result["neurons"] = neurons
             return result
         finally:
             model.train(was_training)
+
+    def ground(self) -> dict[str, Any]:
+        """What the plane shows before any model: its axes and grid, the task, the training
+        and test points, and for regression the targets' range the colours span (fixed for
+        the run, so a colour means the same value at every epoch). The same dict all run
+        long: the views send the points once."""
+        if self._ground is None:
+            ground: dict[str, Any] = {
+                "axes": list(self.axes),
+                "x": np.linspace(self.low[0], self.high[0], GRID).tolist(),
+                "y": np.linspace(self.low[1], self.high[1], GRID).tolist(),
+                "train": self._points(self.train_xy, self.train_y),
+                "test": self._points(self.test_xy, self.test_y),
+            }
+            if self.classify:
+                ground.update(kind="classes", classes=list(self.pre.classes or []))
+            else:
+                targets = ground["train"]["target"] + ground["test"]["target"]
+                ground.update(kind="values", range=[float(min(targets)), float(max(targets))])
+            self._ground = ground
+        return self._ground
 
     def _points(self, xy: np.ndarray, y: np.ndarray) -> dict[str, list]:
         keep = _sample(len(xy), MAX_POINTS)

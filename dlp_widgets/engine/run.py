@@ -24,6 +24,7 @@ from .epoch_records import EpochRecords
 from .events import EpochEnd, Event, Finished, Started, waits_for_saving
 from .loop import Diverged, LoopState, Stopped, Trainer
 from .plan import RunPlan, plan_run
+from .plane import plane_of
 from .run_data import data_for_run, read_record, stored_upload
 from .run_exports import export_run
 from .run_text import clean_name, failure_message
@@ -47,6 +48,7 @@ class Run:
         self.preprocessing: dict[str, Any] | None = None
         self.training_frame: pd.DataFrame | None = None  # a table passed from Python, while this process holds it
         self.plane_views = (False, False)  # the boundary, the hidden units: what its training will draw
+        self.plane_ground: dict[str, Any] | None = None  # the data on the plane: drawn before the training
         self._model: torch.nn.Module | None = None
         self._history: list[dict[str, Any]] = []
         self._subscribers: list[Callback] = []
@@ -109,8 +111,6 @@ class Run:
 
     def plane(self, data: Any = None) -> dict[str, Any] | None:
         """The model's answer over the plane, as the dashboard draws it (``engine.plane``)."""
-        from .plane import plane_of
-
         return plane_of(self, data)
 
     def diagnose(self) -> list[Any]:
@@ -248,6 +248,7 @@ class Run:
             listened=lambda: bool(self._subscribers),
         )
         trainer.plane = probe = plan.plane()
+        self.plane_ground = probe.ground() if probe is not None else None
         self.plane_views = (probe is not None, probe is not None and probe.hidden_layers(plan.model) is not None)
         return trainer
 

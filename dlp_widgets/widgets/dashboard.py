@@ -172,6 +172,8 @@ class TrainingDashboard(W.VBox):
         for view, drawn in zip((self.boundary_view, self.neuron_view), run.plane_views, strict=True):
             if drawn:
                 view.open()
+        if run.plane_ground is not None:  # the data, drawn before the training begins, as TF Playground shows it
+            self.boundary_view.update(run.plane_ground)
         if len(run.history):  # epochs that ended before the dashboard knew its run: coach them now
             self._coach()
 

@@ -22,25 +22,44 @@ DIVERGING = ["#b2182b", "#f7f7f7", "#2166ac"]
 GAP = 1  # empty cells between thumbnails
 
 
+def colour_scale(plane: dict[str, Any]) -> dict[str, Any]:
+    """The colour scale's settings, shared by the picture and the points: from the task
+    alone (the targets' range for regression), so that it holds still while the run trains
+    and the points are coloured once."""
+    if plane["kind"] == "values":
+        if plane.get("range"):
+            low, high = plane["range"]
+            return {"min": float(low), "max": float(high), "colors": DIVERGING}
+        top = float(np.nanmax(np.abs(np.asarray(plane["values"], dtype=float)))) or 1.0
+        return {"min": -top, "max": top, "colors": DIVERGING}
+    k = len(plane["classes"])
+    if k <= 2:
+        return {"min": -1.0, "max": 1.0, "colors": TWO_CLASSES}
+    return {"min": 0.0, "max": float(k - 1), "colors": (PALETTE * (k // len(PALETTE) + 1))[:k]}
+
+
 def boundary_colours(plane: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
     """The grid's colour values and the colour scale's settings."""
+    scale = colour_scale(plane)
     if plane["kind"] == "values":
-        values = np.asarray(plane["values"], dtype=float)
-        top = float(np.nanmax(np.abs(values))) or 1.0
-        return values, {"min": -top, "max": top, "colors": DIVERGING}
+        return np.asarray(plane["values"], dtype=float), scale
     predicted = np.asarray(plane["predicted"], dtype=float)
     if len(plane["classes"]) <= 2:  # signed confidence: −1 sure of the first class, +1 of the second
         confidence = np.asarray(plane["confidence"], dtype=float)
         sure = (confidence - 0.5) * 2
-        return np.where(predicted == 1, sure, -sure), {"min": -1.0, "max": 1.0, "colors": TWO_CLASSES}
-    k = len(plane["classes"])
-    return predicted, {"min": 0.0, "max": float(k - 1), "colors": (PALETTE * (k // len(PALETTE) + 1))[:k]}
+        return np.where(predicted == 1, sure, -sure), scale
+    return predicted, scale
 
 
 def colour_words(plane: dict[str, Any]) -> str:
     """What the boundary's colours mean, as ``boundary_colours`` makes them."""
     if plane["kind"] == "values":
-        return "colour: the predicted value, red low, blue high; a point's colour is its own value"
+        span = (
+            f" (red {plane['range'][0]:.3g} or below, blue {plane['range'][1]:.3g} or above)"
+            if plane.get("range")
+            else ""
+        )
+        return f"colour: the predicted value, red low, blue high{span}; a point's colour is its own value"
     if len(plane["classes"]) <= 2:
         return "colour: the predicted class, paler where the model is less sure"
     return "colour: the predicted class; a point coloured unlike the ground under it is one the model gets wrong"
@@ -112,13 +131,16 @@ class BoundaryView(ChartView):
         self._points_shown: tuple[Any, Any] | None = None
 
     def _update(self, plane: dict[str, Any]) -> None:
-        colours, scale = boundary_colours(plane)
+        """Draw ``plane``: a snapshot (``engine.plane``), or its ground alone (the points,
+        before the first epoch: the browser draws them while the training has not begun)."""
+        scale = colour_scale(plane)
         with self.colour.hold_sync():
             self.colour.min, self.colour.max, self.colour.colors = scale["min"], scale["max"], scale["colors"]
         x, y = edges(np.asarray(plane["x"], float)), edges(np.asarray(plane["y"], float))
         with self.x.hold_sync(), self.y.hold_sync():  # the picture fills the plot, no margin around it
             (self.x.min, self.x.max), (self.y.min, self.y.max) = x, y
-        self.picture.draw(colours, scale, x, y)
+        if "predicted" in plane or "values" in plane:
+            self.picture.draw(boundary_colours(plane)[0], scale, x, y)
         self.open()
         if (plane["train"], plane["test"]) != self._points_shown:  # a run's points stay: sent once, not each draw
             for mark, points in ((self.train, plane["train"]), (self.test, plane["test"])):

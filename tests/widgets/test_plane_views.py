@@ -106,6 +106,23 @@ def test_three_classes_colour_by_class_and_regression_by_value():
     assert "red low, blue high" in colour_words({"kind": "values"})
 
 
+def test_a_regression_plane_keeps_one_colour_scale_the_targets_range_for_picture_and_points():
+    """A colour means one value at every epoch: the scale is the targets' range, set when the
+    run starts; the picture is the model's values clipped to it (oracle: the run's own
+    predictions on the grid's points, in ``engine.plane``'s tests)."""
+    board, planes = trained_board(
+        {"model": mlp(2, [8], 1), "data": {"source": "toy:gaussian_bumps?n=400"}, "training": {"epochs": 3}}
+    )
+    targets = planes[0]["train"]["target"] + planes[0]["test"]["target"]
+    assert all(p["range"] == [min(targets), max(targets)] for p in planes)
+    colour = board.boundary_view.colour
+    assert (colour.min, colour.max) == (min(targets), max(targets)) and colour.min < 0 < colour.max
+    np.testing.assert_allclose(board.boundary_view.picture.values, planes[-1]["values"])
+    assert list(board.boundary_view.train.color) == planes[-1]["train"]["target"]
+    assert "Prediction" in board.boundary_view.figure.title
+    assert f"blue {max(targets):.3g} or above" in board.boundary_view.legend.value
+
+
 def test_a_run_of_four_features_has_no_plane_views():
     board, planes = trained_board(
         {"model": mlp(4, [8], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 2}}
@@ -125,9 +142,10 @@ def test_a_run_of_four_features_has_no_plane_views():
         ),  # no hidden units
     ],
 )
-def test_the_views_a_run_will_draw_are_shown_when_it_starts_empty_until_its_first_epoch(model, shown):
+def test_the_views_a_run_will_draw_are_shown_when_it_starts_with_the_data_before_its_first_epoch(model, shown):
     """Drawn by the browser before the training is under way, and nothing below them moves
-    when the first epoch ends."""
+    when the first epoch ends; the boundary holds the data's points from the start, as TF
+    Playground shows them before Play, and its picture from the first epoch."""
     run = dlp.start({"model": model, "data": {"source": "toy:circle"}, "training": {"epochs": 1}}, dashboard=False)
     assert run.plane_views == shown
     board = TrainingDashboard()
@@ -135,7 +153,11 @@ def test_the_views_a_run_will_draw_are_shown_when_it_starts_empty_until_its_firs
     for view, drawn in zip((board.boundary_view, board.neuron_view), shown, strict=True):
         assert (view.box.layout.display is None) == drawn
         assert (view.figure in view.box.children) == drawn
-        assert view.picture.values is None  # nothing drawn yet
+        assert view.picture.values is None  # no model's picture yet
+    ground = run.plane_ground
+    train = board.boundary_view.train
+    assert len(train.x) == len(ground["train"]["x"]) > 0 and list(train.y) == ground["train"]["y"]
+    assert list(board.boundary_view.test.x) == ground["test"]["x"] and board.boundary_view.x.min < min(train.x)
     run.wait()
     assert decoded(board.boundary_view.picture.mark.image.value).shape == (1, 1, 4)  # a clear pixel, not a failed load
 
