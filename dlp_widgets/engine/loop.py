@@ -129,7 +129,7 @@ class Trainer:
         # checkpoints and exports keep the module itself (its state_dict has the plain names)
         self.step_model: Any = torch.compile(model) if config.training.compile else model
         self.plane: Any = None  # the plane view's probe (engine.plane), for two-feature tables
-        self._extras_at: float | None = None  # when the last epoch's pictures were made
+        self._extras_at = 0.0  # when the last epoch's pictures were made (or the training began)
 
     def _out_dim(self) -> int:
         for module in reversed(list(self.model.modules())):
@@ -309,10 +309,12 @@ class Trainer:
             ) from None
 
     def _extras_due(self, epoch: int) -> bool:
-        """Pictures with this epoch? The first epoch and the last always; in between once
-        ``EXTRAS_INTERVAL`` has passed since the last ones."""
+        """Pictures with this epoch? The last epoch's always; before it, once ``EXTRAS_INTERVAL``
+        has passed since the training began or since the last ones. Not with the first epoch of
+        a fast run: its start is when the browser is busiest, and a picture a second is the
+        dashboard's rhythm from the start (it waits for them)."""
         now = _clock()
-        if self._extras_at is None or epoch >= self.cfg.training.epochs or now - self._extras_at >= EXTRAS_INTERVAL:
+        if epoch >= self.cfg.training.epochs or now - self._extras_at >= EXTRAS_INTERVAL:
             self._extras_at = now
             return True
         return False
@@ -325,6 +327,7 @@ class Trainer:
 
     def _fit(self) -> LoopState:
         cfg, state = self.cfg, self.state
+        self._extras_at = _clock()  # the first pictures an interval into the run
         if state.good_state is None:
             state.good_state = _cpu_state(self.model)
         try:

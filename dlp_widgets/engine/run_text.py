@@ -1,7 +1,8 @@
-"""A run's words: its name as a person gives it, and a failure as one line."""
+"""A run's words: its name as a person gives it and as a file name, and a failure as one line."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MAX_NAME = 200
@@ -26,3 +27,10 @@ def failure_message(exc: BaseException) -> str:
     if isinstance(message, str):
         return message
     return f"{type(exc).__name__}: {exc}"
+
+
+def file_stem(name: str) -> str:
+    """A run name as a file name: letters, digits, dashes (``digits · CNN 4 layers`` →
+    ``digits-CNN-4-layers``)."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+    return stem[:60] or "model"

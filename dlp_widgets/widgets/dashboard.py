@@ -2,7 +2,8 @@
 export buttons for one run.
 
 Events come from the training thread. Whatever their rate, events only record what changed,
-and a flush sends it every FLUSH_INTERVAL (charts every CHART_INTERVAL), and once at the end.
+and a flush sends it every FLUSH_INTERVAL (charts every CHART_INTERVAL, from one interval into
+the run, with the loop's pictures), and once at the end.
 
 Whatever goes wrong in one chart, the rest keeps working: each chart shows its own error
 in its place, while the status, Stop and the exports carry on (``charts.ChartView``).
@@ -11,7 +12,6 @@ in its place, while the status, Stop and the exports carry on (``charts.ChartVie
 from __future__ import annotations
 
 import html
-import re
 import threading
 import time
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 import ipywidgets as W
 
 from ..engine.events import EpochEnd, Event, Finished, Progress, Started
+from ..engine.run_text import file_stem
 from .charts import ConfusionView, CurvesView, RocView
 from .coach_panel import Apply, CoachPanel
 from .html_bits import badge_html, error_html, view_error_html, warnings_html
@@ -30,6 +31,7 @@ from .plane_view import BoundaryView, NeuronView
 # the dashboard cost the spiral's training 1.15 times its headless time, at once 1.05.
 FLUSH_INTERVAL = 0.25  # the status and progress bar four times a second: smooth, and the browser keeps up
 CHART_INTERVAL = 1.0
+PICTURES = ("confusion", "roc", "plane")  # what the loop makes for an epoch only now and then
 # label, tooltip; "onnx_pipeline" and "script" only for tables
 EXPORTS = {
     "onnx_pipeline": ("ONNX with preprocessing", "raw rows in, class names or values out: scaling, one-hot inside"),
@@ -56,13 +58,6 @@ def _fmt_seconds(s: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
 
 
-def file_stem(name: str) -> str:
-    """A run name as a file name: letters, digits, dashes (``digits · CNN 4 layers`` →
-    ``digits-CNN-4-layers``)."""
-    stem = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
-    return stem[:60] or "model"
-
-
 class TrainingDashboard(W.VBox):
     """Live view of a run. ``TrainingDashboard(run)`` attaches to a running or finished run."""
 
@@ -80,6 +75,7 @@ class TrainingDashboard(W.VBox):
         self._last_flush = 0.0
         self._last_chart = 0.0
         self._last_coach = 0.0
+        self._pictures = False  # whether the run's loop makes pictures (confusion, ROC, plane)
         self._history: list[dict[str, Any]] = []
         self._task = "classification"
         self._classes: list[str] = []
@@ -217,21 +213,21 @@ class TrainingDashboard(W.VBox):
     def _record(self, event: Event) -> None:
         with self._lock:
             if isinstance(event, Started):
-                self._started = time.monotonic()
+                # the first charts an interval into the run, with the loop's first pictures
+                self._started = self._last_chart = time.monotonic()
                 self._task = event.task or self._task
                 self._classes = list(event.classes or [])
+                plane = self.run is not None and self.run.plane_views[0]
+                self._pictures = self._task == "classification" or plane  # the loop makes some
                 self._pending["started"] = event
             elif isinstance(event, Progress):
                 self._pending["progress"] = event
             elif isinstance(event, EpochEnd):
                 self._history.append(event.metrics)
                 self._pending["curves"] = True
-                if event.confusion is not None:
-                    self._pending["confusion"] = event.confusion
-                if event.roc is not None:
-                    self._pending["roc"] = event.roc
-                if event.plane is not None:
-                    self._pending["plane"] = event.plane
+                for key in PICTURES:
+                    if getattr(event, key) is not None:
+                        self._pending[key] = getattr(event, key)
             elif isinstance(event, Finished):
                 metrics = event.metrics or {}
                 self._pending["finished"] = event
@@ -249,11 +245,15 @@ class TrainingDashboard(W.VBox):
         with self._lock:
             now = time.monotonic()
             pending, self._pending = self._pending, {}
-            if "finished" not in pending and now - self._last_chart < CHART_INTERVAL:
-                for key in ("curves", "confusion", "roc", "plane"):  # keep chart changes for a later flush
+            # charts at most once an interval, and with the loop's pictures when it makes them (it
+            # makes them once an interval too): curves drawn a moment before would hold them back
+            since = now - self._last_chart
+            fresh = not self._pictures or any(key in pending for key in PICTURES) or since >= 2 * CHART_INTERVAL
+            if "finished" not in pending and (since < CHART_INTERVAL or not fresh):
+                for key in ("curves", *PICTURES):  # keep chart changes for a later flush
                     if key in pending:
                         self._pending[key] = pending.pop(key)
-            elif any(key in pending for key in ("curves", "confusion", "roc", "plane")):
+            elif any(key in pending for key in ("curves", *PICTURES)):
                 self._last_chart = now
             history = list(self._history)
             self._last_flush = now

@@ -16,10 +16,11 @@ SPEC = {
         {"type": "Linear", "params": {"out_features": 3}},
     ]},
     "data": {"source": "builtin:iris", "target": "species"},
-    # the loss rises at epochs 4 and 5; 200 epochs of 30 batches leave seconds to see it live
-    # (60 did, until short epochs stopped waiting for a write each: then the run could end
-    # within the browser's own delay)
-    "training": {"optimizer": "SGD", "lr": 0.3, "epochs": 200, "batch_size": 4},
+    # the loss rises at epochs 4 and 5; 600 epochs of 30 batches leave seconds to see it live
+    # (60 did, until short epochs stopped waiting for a write each; 200, until the dashboard's
+    # first chart draw and coach came one second into the run: then a fast machine's run
+    # could end within that second and the browser's own delay)
+    "training": {"optimizer": "SGD", "lr": 0.3, "epochs": 600, "batch_size": 4},
 }  # fmt: skip
 
 

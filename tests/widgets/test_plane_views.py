@@ -14,7 +14,7 @@ import PIL.Image
 import pytest
 
 import dlp_widgets as dlp
-from dlp_widgets.engine.events import EpochEnd
+from dlp_widgets.engine.events import EpochEnd, Started
 from dlp_widgets.widgets.dashboard import TrainingDashboard
 from dlp_widgets.widgets.grid_picture import hex_rgb
 from dlp_widgets.widgets.plane_view import TWO_CLASSES, boundary_colours, colour_words, neuron_raster
@@ -176,10 +176,14 @@ def test_while_training_the_charts_are_drawn_at_most_once_a_second_and_the_last_
         view.update = timed
     spec = {"model": mlp(2, [8, 8], 2), "data": {"source": "toy:spiral"}, "training": {"epochs": 250}}
 
+    started = []
+
     def slow_epochs(event):
         # at least 3 s whatever the machine's speed, so that several draws are due
         if isinstance(event, EpochEnd):
             time.sleep(0.012)
+        elif isinstance(event, Started):
+            started.append(time.monotonic())
         board.on_event(event)
 
     slow_epochs.saved_first = False  # as the board's own: the store does not hold it up
@@ -191,6 +195,11 @@ def test_while_training_the_charts_are_drawn_at_most_once_a_second_and_the_last_
         # after the flush's own, hence the few milliseconds given
         assert all(b - a >= CHART_INTERVAL - 0.05 for a, b in zip(times, times[1:-1], strict=False)), (name, times)
     assert len(drawn["boundary"]) == len(drawn["neurons"]) >= 3  # the units with each boundary
+    # every chart draw with the loop's fresh pictures, the first an interval into the run (not
+    # with the first epochs, when the browser is busiest with the run's start)
+    assert len(drawn["curves"]) == len(drawn["boundary"])
+    assert drawn["curves"][0][0] - started[0] >= CHART_INTERVAL - 0.05
+    assert len(drawn["curves"][0][1][0]) > 10  # epochs of 12 ms and more: dozens in the first interval
     assert drawn["curves"][-1][1][0] == list(range(1, 251))  # every epoch on the last curves
     last = run.plane()
     np.testing.assert_allclose(board.boundary_view.picture.values, boundary_colours(last)[0], atol=1e-5)
