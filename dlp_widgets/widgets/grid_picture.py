@@ -57,9 +57,10 @@ def png(rgba: np.ndarray) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
     header = struct.pack(">IIBBBBB", cols, rows, 8, 6, 0, 0, 0)  # 8 bits a channel, RGBA
-    return (
-        PNG_SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(lines.tobytes(), 6)) + chunk(b"IEND", b"")
-    )
+    # the fastest compression: made while the training waits, a neuron raster took 1.7 ms at
+    # zlib's default level and 0.5 ms at 1, for a fifth more bytes (25 KB) on the loopback
+    data = zlib.compress(lines.tobytes(), 1)
+    return PNG_SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
 
 
 class GridPicture:
