@@ -51,11 +51,17 @@ def boundary_colours(plane: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]
     return predicted, scale
 
 
+def readable(x: float) -> str:
+    """Three significant digits, as a reader writes them: 599,000 rather than 5.99e+05."""
+    rounded = float(f"{x:.3g}")
+    return f"{round(rounded):,}" if 1000 <= abs(rounded) < 1e15 else f"{x:.3g}"
+
+
 def colour_words(plane: dict[str, Any]) -> str:
     """What the boundary's colours mean, as ``boundary_colours`` makes them."""
     if plane["kind"] == "values":
         span = (
-            f" (red {plane['range'][0]:.3g} or below, blue {plane['range'][1]:.3g} or above)"
+            f" (red {readable(plane['range'][0])} or below, blue {readable(plane['range'][1])} or above)"
             if plane.get("range")
             else ""
         )

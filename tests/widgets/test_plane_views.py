@@ -123,6 +123,13 @@ def test_a_regression_plane_keeps_one_colour_scale_the_targets_range_for_picture
     assert f"blue {max(targets):.3g} or above" in board.boundary_view.legend.value
 
 
+def test_the_regression_legend_writes_large_and_small_values_as_a_reader_would():
+    plane = {"kind": "values", "range": [-11834.2, 599123.4]}
+    assert "red -11,800 or below, blue 599,000 or above" in colour_words(plane)
+    assert "red 0.123 or below, blue 3.4 or above" in colour_words({**plane, "range": [0.12345, 3.4]})
+    assert "red 1e-05 or below, blue 999 or above" in colour_words({**plane, "range": [1e-5, 999.2]})
+
+
 def test_a_run_of_four_features_has_no_plane_views():
     board, planes = trained_board(
         {"model": mlp(4, [8], 3), "data": {"source": "builtin:iris"}, "training": {"epochs": 2}}
